@@ -1,0 +1,363 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Config is a validated, typed set of run options.
+type Config struct {
+	File          string // the TOML file read, if any
+	Name          string
+	Workers       int
+	Listen        []Listen
+	Ready         Readiness
+	ReadyTimeout  time.Duration
+	StopSignal    syscall.Signal
+	StopTimeout   time.Duration
+	Parallel      int
+	Strategy      string
+	Watch         []string
+	Compat        string
+	Control       string
+	LogFormat     string
+	Env           []string // KEY=VAL
+	Dir           string
+	Pidfile       string
+	ShutdownDelay time.Duration
+	Command       []string
+}
+
+// Listen is one socket to bind: a name for LISTEN_FDNAMES, and an address.
+type Listen struct {
+	Name    string
+	Network string // "tcp" or "unix"
+	Address string // host:port, or the unix socket path
+}
+
+// String renders the socket as the --listen syntax.
+func (l Listen) String() string {
+	if l.Network == "unix" {
+		return l.Name + "=unix:" + l.Address
+	}
+	return l.Name + "=" + l.Address
+}
+
+// Readiness says when a new worker counts as ready.
+type Readiness struct {
+	Kind  string        // "notify" or "delay"
+	Delay time.Duration // for "delay"
+}
+
+func (r Readiness) String() string {
+	if r.Kind == "delay" {
+		return "delay:" + r.Delay.String()
+	}
+	return r.Kind
+}
+
+// Strategies of a rollout.
+const (
+	StrategySurge   = "surge"
+	StrategyReplace = "replace"
+)
+
+// Defaults.
+const (
+	DefaultReadyTimeout = 60 * time.Second
+	DefaultStopTimeout  = 30 * time.Second
+	MaxWorkers          = 1024
+)
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,255}$`)
+
+// Resolve validates r and fills in defaults. file names the TOML file for
+// messages ("" when none). It returns every problem found, each one line
+// naming the flag or key and what would be valid.
+func Resolve(r Raw, file string) (Config, []error) {
+	v := validator{raw: &r, file: file}
+	c := Config{File: file}
+	c.Command = v.command(r.Command)
+	c.Name = v.name(r.Name, c.Command)
+	c.Workers = v.workers(r.Workers)
+	c.Listen = v.listen(r.Listen)
+	v.mode(r)
+	c.Ready = v.ready(r.Ready)
+	c.ReadyTimeout = v.duration("ready_timeout", r.ReadyTimeout, DefaultReadyTimeout, true)
+	c.StopSignal = v.signal(r.StopSignal)
+	c.StopTimeout = v.duration("stop_timeout", r.StopTimeout, DefaultStopTimeout, true)
+	c.ShutdownDelay = v.duration("shutdown_delay", r.ShutdownDelay, 0, false)
+	c.Parallel = v.parallel(r.Parallel)
+	c.Strategy = v.strategy(r.Strategy, c.Workers)
+	c.Watch = v.paths("watch", r.Watch)
+	c.Compat = v.compat(r.Compat)
+	c.Control = v.absPath(r.Control)
+	c.Pidfile = v.absPath(r.Pidfile)
+	c.LogFormat = v.logFormat(r.LogFormat)
+	c.Env = v.env(r.Env)
+	c.Dir = v.dir(r.Dir)
+	v.unsupported(r)
+	if len(c.Command) > 0 && len(v.problems) == 0 {
+		v.executable(c.Command[0], c.Dir, c.Env)
+	}
+	return c, v.problems
+}
+
+type validator struct {
+	raw      *Raw
+	file     string
+	problems []error
+}
+
+func (v *validator) fail(key, format string, args ...any) {
+	v.problems = append(v.problems, fmt.Errorf("%s: %s", v.raw.Where(key, v.file), fmt.Sprintf(format, args...)))
+}
+
+func (v *validator) command(cmd []string) []string {
+	if len(cmd) == 0 || cmd[0] == "" {
+		v.problems = append(v.problems, fmt.Errorf("command: missing; give it after -- (baton run -l :8080 -- ./server) or as command = [...] in the config file"))
+		return nil
+	}
+	return cmd
+}
+
+func (v *validator) name(name string, cmd []string) string {
+	if name == "" && len(cmd) > 0 {
+		name = filepath.Base(cmd[0])
+	}
+	if name != "" && !nameRE.MatchString(name) {
+		v.fail("name", "%q is not valid: use letters, digits, '.', '_', '-', '@' (1..255)", name)
+	}
+	return name
+}
+
+func (v *validator) workers(n int) int {
+	if v.raw.origin["workers"] == "" && n == 0 {
+		return runtime.NumCPU()
+	}
+	if n < 1 || n > MaxWorkers {
+		v.fail("workers", "%d is out of range: valid is 1..%d", n, MaxWorkers)
+	}
+	return n
+}
+
+func (v *validator) parallel(n int) int {
+	if v.raw.origin["parallel"] == "" && n == 0 {
+		return 1
+	}
+	if n < 1 || n > MaxWorkers {
+		v.fail("parallel", "%d is out of range: valid is 1..%d", n, MaxWorkers)
+	}
+	return n
+}
+
+func (v *validator) mode(r Raw) {
+	if r.Mode != "" && r.Mode != "inherit" {
+		if r.Mode == "proxy" {
+			v.fail("mode", "proxy mode is not available in this version of baton: valid is inherit")
+			return
+		}
+		v.fail("mode", "%q is not valid: valid is inherit", r.Mode)
+	}
+}
+
+// unsupported rejects options of the contract that this version does not
+// implement yet, rather than silently ignoring them.
+func (v *validator) unsupported(r Raw) {
+	for key, val := range map[string]string{"proxy": r.Proxy, "port_env": r.PortEnv, "admin": r.Admin, "user": r.User, "group": r.Group} {
+		if val != "" {
+			v.fail(key, "not available in this version of baton (it needs --mode proxy, --admin or privilege dropping, which are not built yet)")
+		}
+	}
+}
+
+func (v *validator) ready(s string) Readiness {
+	switch {
+	case s == "" || s == "notify":
+		return Readiness{Kind: "notify"}
+	case strings.HasPrefix(s, "delay:"):
+		d, err := time.ParseDuration(strings.TrimPrefix(s, "delay:"))
+		if err != nil || d < 0 {
+			v.fail("ready", "%q has a bad duration: want delay:DUR with a Go duration such as delay:500ms", s)
+		}
+		return Readiness{Kind: "delay", Delay: d}
+	case s == "tcp" || strings.HasPrefix(s, "http:"):
+		v.fail("ready", "%q probes a worker's own port and needs --mode proxy: with inherited sockets use notify or delay:DUR", s)
+	default:
+		v.fail("ready", "%q is not valid: valid is notify or delay:DUR (e.g. delay:2s)", s)
+	}
+	return Readiness{Kind: "notify"}
+}
+
+func (v *validator) duration(key, s string, def time.Duration, positive bool) time.Duration {
+	if s == "" {
+		return def
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		v.fail(key, "%q is not a duration: use a Go duration such as 500ms, 30s or 2m", s)
+		return def
+	}
+	if d < 0 || (positive && d == 0) {
+		v.fail(key, "%q must be greater than 0", s)
+	}
+	return d
+}
+
+func (v *validator) signal(s string) syscall.Signal {
+	if s == "" {
+		return syscall.SIGTERM
+	}
+	name := strings.ToUpper(s)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	sig := unix.SignalNum(name)
+	if sig == 0 {
+		if n, err := strconv.Atoi(s); err == nil && n > 0 && n < 65 {
+			return syscall.Signal(n)
+		}
+		v.fail("stop_signal", "%q is not a signal: use a name such as TERM, INT, QUIT, USR1 or HUP", s)
+		return syscall.SIGTERM
+	}
+	return sig
+}
+
+func (v *validator) strategy(s string, workers int) string {
+	switch s {
+	case "", StrategySurge:
+		return StrategySurge
+	case StrategyReplace:
+		if workers == 1 {
+			v.fail("strategy", "replace with 1 worker would leave nothing serving during a rollout: use surge")
+		}
+		return StrategyReplace
+	}
+	v.fail("strategy", "%q is not valid: valid is surge or replace", s)
+	return StrategySurge
+}
+
+func (v *validator) logFormat(s string) string {
+	switch s {
+	case "":
+		return "text"
+	case "text", "json":
+		return s
+	}
+	v.fail("log_format", "%q is not valid: valid is text or json", s)
+	return "text"
+}
+
+func (v *validator) env(list []string) []string {
+	for _, kv := range list {
+		k, _, ok := strings.Cut(kv, "=")
+		if !ok || k == "" || strings.ContainsAny(k, " \t\n") {
+			v.fail("env", "%q is not KEY=VALUE", kv)
+		}
+	}
+	return list
+}
+
+func (v *validator) absPath(p string) string {
+	if p == "" {
+		return ""
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	return abs
+}
+
+func (v *validator) dir(d string) string {
+	if d == "" {
+		return ""
+	}
+	d = v.absPath(d)
+	st, err := os.Stat(d)
+	if err != nil || !st.IsDir() {
+		v.fail("dir", "%q is not an existing directory", d)
+	}
+	return d
+}
+
+func (v *validator) paths(key string, list []string) []string {
+	out := make([]string, 0, len(list))
+	for _, p := range list {
+		if _, err := os.Lstat(p); err != nil {
+			v.fail(key, "%q does not exist", p)
+		}
+		out = append(out, v.absPath(p))
+	}
+	return out
+}
+
+func (v *validator) compat(p string) string {
+	if p == "" {
+		return ""
+	}
+	if _, err := os.ReadFile(p); err != nil {
+		v.fail("compat", "cannot read %q: %v", p, unwrapPath(err))
+	}
+	return v.absPath(p)
+}
+
+// executable checks that the command resolves to an executable file, as the
+// worker will see it (its PATH, its working directory).
+func (v *validator) executable(name, dir string, env []string) {
+	if _, err := LookPath(name, dir, env); err != nil {
+		v.problems = append(v.problems, fmt.Errorf("command: %v", err))
+	}
+}
+
+// LookPath resolves a worker's command the way its exec will: relative to
+// dir when it contains a slash, else through PATH (the worker's own PATH
+// from env when set there).
+func LookPath(name, dir string, env []string) (string, error) {
+	if strings.Contains(name, "/") {
+		p := name
+		if !filepath.IsAbs(p) && dir != "" {
+			p = filepath.Join(dir, p)
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			return "", fmt.Errorf("%q: %v", name, unwrapPath(err))
+		}
+		if st.IsDir() || st.Mode()&0o111 == 0 {
+			return "", fmt.Errorf("%q is not an executable file", name)
+		}
+		return p, nil
+	}
+	path := os.Getenv("PATH")
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path = v
+		}
+	}
+	for _, d := range filepath.SplitList(path) {
+		if d == "" {
+			d = "."
+		}
+		p := filepath.Join(d, name)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%q not found in PATH", name)
+}
+
+func unwrapPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}

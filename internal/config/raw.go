@@ -1,0 +1,131 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// Raw is the configuration as text, exactly as given in the TOML file or on
+// the command line, before validation. Durations, signals and addresses stay
+// strings here so that every bad value can be reported with its origin.
+type Raw struct {
+	Name          string   `toml:"name"`
+	Workers       int      `toml:"workers"`
+	Listen        []string `toml:"listen"`
+	Mode          string   `toml:"mode"`
+	Proxy         string   `toml:"proxy"`
+	PortEnv       string   `toml:"port_env"`
+	Ready         string   `toml:"ready"`
+	ReadyTimeout  string   `toml:"ready_timeout"`
+	StopSignal    string   `toml:"stop_signal"`
+	StopTimeout   string   `toml:"stop_timeout"`
+	Parallel      int      `toml:"parallel"`
+	Strategy      string   `toml:"strategy"`
+	Watch         []string `toml:"watch"`
+	Compat        string   `toml:"compat"`
+	Control       string   `toml:"control"`
+	Admin         string   `toml:"admin"`
+	LogFormat     string   `toml:"log_format"`
+	Env           []string `toml:"env"`
+	Dir           string   `toml:"dir"`
+	User          string   `toml:"user"`
+	Group         string   `toml:"group"`
+	Pidfile       string   `toml:"pidfile"`
+	ShutdownDelay string   `toml:"shutdown_delay"`
+	Command       []string `toml:"command"`
+
+	// origin maps a key (TOML spelling) to where its value came from; keys
+	// not present keep their default.
+	origin map[string]string
+}
+
+// Origins of a value, used to name it in error messages.
+const (
+	fromFlag = "flag"
+	fromFile = "file"
+)
+
+// File is the path of the TOML file the Raw was read from, if any.
+func (r *Raw) setOrigin(key, from string) {
+	if r.origin == nil {
+		r.origin = map[string]string{}
+	}
+	r.origin[key] = from
+}
+
+// Where names a key for an error message: "--ready-timeout" when it came
+// from a flag, "ready_timeout (in FILE)" when it came from the file.
+func (r *Raw) Where(key, file string) string {
+	switch r.origin[key] {
+	case fromFile:
+		return fmt.Sprintf("%s: key %q", file, key)
+	case fromFlag:
+		return "--" + strings.ReplaceAll(key, "_", "-")
+	}
+	return "--" + strings.ReplaceAll(key, "_", "-")
+}
+
+// LoadFile reads a TOML file strictly: unknown keys and type mismatches are
+// problems with line and column. The returned Raw has its keys' origin set
+// to the file.
+func LoadFile(path string) (Raw, []error) {
+	var r Raw
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return r, []error{fmt.Errorf("--config: read %w", err)}
+	}
+	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return Raw{}, decodeProblems(path, err)
+	}
+	var present map[string]any
+	if err := toml.Unmarshal(data, &present); err == nil {
+		for k := range present {
+			r.setOrigin(k, fromFile)
+		}
+	}
+	return r, nil
+}
+
+// decodeProblems turns a go-toml error into one problem per bad key, each
+// with FILE:LINE:COLUMN.
+func decodeProblems(path string, err error) []error {
+	var strict *toml.StrictMissingError
+	if errors.As(err, &strict) {
+		out := make([]error, 0, len(strict.Errors))
+		for _, e := range strict.Errors {
+			row, col := e.Position()
+			out = append(out, fmt.Errorf("%s:%d:%d: unknown key %q (valid keys: %s)",
+				path, row, col, strings.Join(e.Key(), "."), strings.Join(Keys(), ", ")))
+		}
+		return out
+	}
+	var de *toml.DecodeError
+	if errors.As(err, &de) {
+		row, col := de.Position()
+		key := strings.Join(de.Key(), ".")
+		if key != "" {
+			key = fmt.Sprintf(" key %q:", key)
+		}
+		return []error{fmt.Errorf("%s:%d:%d:%s %s", path, row, col, key, oneLine(de.Error()))}
+	}
+	return []error{fmt.Errorf("%s: %s", path, oneLine(err.Error()))}
+}
+
+func oneLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return strings.TrimSpace(s)
+}
+
+// Keys lists every valid TOML key, in documentation order.
+func Keys() []string {
+	return []string{"name", "workers", "listen", "mode", "proxy", "port_env", "ready",
+		"ready_timeout", "stop_signal", "stop_timeout", "parallel", "strategy", "watch",
+		"compat", "control", "admin", "log_format", "env", "dir", "user", "group",
+		"pidfile", "shutdown_delay", "command"}
+}

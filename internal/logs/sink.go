@@ -1,0 +1,115 @@
+package logs
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// MaxLine is the longest line written as one; longer output is split into
+// lines of at most this many bytes.
+const MaxLine = 16 << 10
+
+// Format is how lines are written.
+type Format string
+
+// Formats.
+const (
+	Text Format = "text"
+	JSON Format = "json"
+)
+
+// Sink writes worker lines to the master's stdout and stderr. Lines from
+// many workers are written whole, never interleaved.
+type Sink struct {
+	mu     sync.Mutex // one line at a time
+	stdout io.Writer
+	stderr io.Writer
+	format Format
+	now    func() time.Time
+}
+
+// NewSink returns a sink writing in format to stdout and stderr.
+func NewSink(stdout, stderr io.Writer, format Format) *Sink {
+	return &Sink{stdout: stdout, stderr: stderr, format: format, now: time.Now}
+}
+
+// NewLogger returns the master's slog logger, writing to w in the sink's
+// format.
+func NewLogger(w io.Writer, format Format) *slog.Logger {
+	if format == JSON {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// Origin identifies where a line came from.
+type Origin struct {
+	Name   string // the master's name
+	Slot   int
+	PID    int
+	Stream string // "stdout" or "stderr"
+}
+
+type jsonLine struct {
+	Time   string `json:"time"`
+	Name   string `json:"name"`
+	Slot   int    `json:"slot"`
+	PID    int    `json:"pid"`
+	Stream string `json:"stream"`
+	Msg    string `json:"msg"`
+}
+
+// Write writes one line (without its newline) from o.
+func (s *Sink) Write(o Origin, line []byte) {
+	var buf []byte
+	if s.format == JSON {
+		buf, _ = json.Marshal(jsonLine{
+			Time: s.now().Format(time.RFC3339Nano), Name: o.Name, Slot: o.Slot,
+			PID: o.PID, Stream: o.Stream, Msg: strings.ToValidUTF8(string(line), "\uFFFD"),
+		})
+	} else {
+		buf = append(buf, "[slot "...)
+		buf = strconv.AppendInt(buf, int64(o.Slot), 10)
+		buf = append(buf, " pid "...)
+		buf = strconv.AppendInt(buf, int64(o.PID), 10)
+		buf = append(buf, "] "...)
+		buf = appendSafe(buf, line)
+	}
+	buf = append(buf, '\n')
+	w := s.stdout
+	if o.Stream == "stderr" {
+		w = s.stderr
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, _ = w.Write(buf)
+}
+
+// appendSafe appends line with invalid UTF-8 replaced and control
+// characters (other than tab) escaped, so binary output cannot corrupt a
+// terminal or a log file.
+func appendSafe(buf, line []byte) []byte {
+	for len(line) > 0 {
+		r, size := utf8.DecodeRune(line)
+		switch {
+		case r == utf8.RuneError && size == 1:
+			buf = append(buf, "\\x"...)
+			buf = strconv.AppendUint(buf, uint64(line[0])>>4, 16)
+			buf = strconv.AppendUint(buf, uint64(line[0])&0xf, 16)
+		case r == '\t' || (r >= 0x20 && r != 0x7f):
+			buf = append(buf, line[:size]...)
+		default:
+			buf = append(buf, "\\x"...)
+			buf = strconv.AppendUint(buf, uint64(r)>>4, 16)
+			buf = strconv.AppendUint(buf, uint64(r)&0xf, 16)
+		}
+		line = line[size:]
+	}
+	return buf
+}

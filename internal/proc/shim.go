@@ -1,0 +1,83 @@
+package proc
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/batonhq/baton/internal/wire"
+	"golang.org/x/sys/unix"
+)
+
+// ShimArg is the hidden first argument that makes the baton binary act as
+// the exec shim: `baton __exec -- COMMAND ARGS...`.
+const ShimArg = "__exec"
+
+// ShimArgs returns the argv that runs command through the shim of the baton
+// binary at self.
+func ShimArgs(command []string) []string {
+	return append([]string{"baton", ShimArg, "--"}, command...)
+}
+
+// ExecShim runs in the freshly forked worker process: when sockets are being
+// passed it sets LISTEN_PID to this process's pid (which is the worker's pid,
+// since exec keeps it), then replaces itself with the command. It returns
+// only on failure.
+func ExecShim(args []string) error {
+	if len(args) > 0 && args[0] == "--" {
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		return errors.New("exec shim: no command given")
+	}
+	env := os.Environ()
+	if os.Getenv(wire.EnvListenFDs) != "" {
+		env = setEnv(env, wire.EnvListenPID, strconv.Itoa(os.Getpid()))
+	}
+	path, err := lookPath(args[0], env)
+	if err != nil {
+		return fmt.Errorf("exec %s: %w", args[0], err)
+	}
+	if err := unix.Exec(path, args, env); err != nil {
+		return fmt.Errorf("exec %s: %w", path, err)
+	}
+	return nil
+}
+
+func setEnv(env []string, key, val string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, key+"=") {
+			out = append(out, kv)
+		}
+	}
+	return append(out, key+"="+val)
+}
+
+// lookPath resolves name through the PATH of env, as execvp would.
+func lookPath(name string, env []string) (string, error) {
+	if strings.Contains(name, "/") {
+		return name, nil
+	}
+	path := ""
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			path = v
+		}
+	}
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, name)
+		if unix.Access(p, unix.X_OK) == nil {
+			if st, err := os.Stat(p); err == nil && !st.IsDir() {
+				return p, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("%q not found in PATH", name)
+}

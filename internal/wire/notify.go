@@ -1,0 +1,55 @@
+package wire
+
+import "strings"
+
+// Notify is one parsed systemd notify datagram. Only the fields baton acts
+// on are kept; unknown assignments are ignored, as systemd does.
+type Notify struct {
+	Ready     bool   // READY=1
+	Stopping  bool   // STOPPING=1
+	Reloading bool   // RELOADING=1
+	Status    string // STATUS=...
+	HasStatus bool   // a STATUS= line was present (it may be empty)
+	MainPID   int    // MAINPID=...; 0 when absent
+}
+
+// ParseNotify parses a datagram of newline-separated KEY=VALUE assignments.
+func ParseNotify(datagram []byte) Notify {
+	var n Notify
+	for _, line := range strings.Split(string(datagram), "\n") {
+		key, val, ok := strings.Cut(line, "=")
+		if !ok {
+			continue
+		}
+		switch key {
+		case "READY":
+			n.Ready = val == "1"
+		case "STOPPING":
+			n.Stopping = val == "1"
+		case "RELOADING":
+			n.Reloading = val == "1"
+		case "STATUS":
+			n.Status, n.HasStatus = val, true
+		case "MAINPID":
+			pid := 0
+			for _, c := range val {
+				if c < '0' || c > '9' {
+					pid = 0
+					break
+				}
+				pid = pid*10 + int(c-'0')
+			}
+			n.MainPID = pid
+		}
+	}
+	return n
+}
+
+// NotifyAddr turns a NOTIFY_SOCKET value into a unixgram address name: a
+// leading '@' means Linux's abstract namespace (a leading NUL byte).
+func NotifyAddr(value string) string {
+	if strings.HasPrefix(value, "@") {
+		return "\x00" + value[1:]
+	}
+	return value
+}
