@@ -18,6 +18,7 @@ import (
 	"github.com/batonhq/baton/internal/proc"
 	"github.com/batonhq/baton/internal/sockets"
 	"github.com/batonhq/baton/internal/supervisor"
+	"github.com/batonhq/baton/internal/watch"
 	"github.com/spf13/cobra"
 )
 
@@ -96,6 +97,9 @@ func runMaster(cfg config.Config, l *loader) error {
 			m.log.Error("control socket", "err", err)
 		}
 	}()
+	if len(cfg.Watch) > 0 {
+		go watch.Run(ctx, watch.Options{Paths: cfg.Watch}, sup.Changed)
+	}
 	m.log.Info("control socket", "path", m.ctlPath)
 	return sup.Run(ctx, filterSignals(sigs, m.log))
 }

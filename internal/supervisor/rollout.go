@@ -120,12 +120,7 @@ func (s *Supervisor) signalReload() {
 		s.log.Warn("SIGUSR2 ignored: a rollout is running", "rollout", s.rollout.id, "progress", s.rollout.progressText())
 		return
 	}
-	ro, err := s.preflight(ReloadOptions{Trigger: "signal"})
-	if err != nil {
-		s.log.Error("rollout refused", "trigger", "signal", "reason", err.Error())
-		return
-	}
-	s.beginRollout(ro)
+	s.startTriggered("signal")
 }
 
 // preflight checks everything before any worker is touched.

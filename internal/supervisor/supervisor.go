@@ -48,6 +48,7 @@ type Supervisor struct {
 	spec        *Spec // the generation new slots get
 	nextGen     int
 	rollouts    int
+	queued      bool // a watched change arrived during a rollout
 	nextID      int
 	workers     map[int]*worker // every live worker, by id
 	slots       []*slot
@@ -148,6 +149,8 @@ func (s *Supervisor) handle(ev any) {
 		s.onRespawn(e)
 	case request:
 		e.serve(s)
+	case watchEvent:
+		s.onWatch(e)
 	}
 }
 
@@ -270,5 +273,43 @@ func socketList(socks []*sockets.Socket) []string {
 	return out
 }
 
+// watchEvent reports that watched paths changed.
+type watchEvent struct{ paths []string }
+
+// Changed tells the supervisor that watched paths changed: a rollout
+// starts, or, while one runs, exactly one more is queued.
+func (s *Supervisor) Changed(paths []string) { s.post(watchEvent{paths: paths}) }
+
+func (s *Supervisor) onWatch(e watchEvent) {
+	if s.stopping {
+		return
+	}
+	if s.rollout != nil {
+		if !s.queued {
+			s.log.Info("change during a rollout: one more rollout queued", "paths", e.paths, "rollout", s.rollout.id)
+		}
+		s.queued = true
+		return
+	}
+	s.log.Info("watched paths changed: starting a rollout", "paths", e.paths)
+	s.startTriggered("watch")
+}
+
+// startTriggered starts a rollout nobody waits on (signal, watch).
+func (s *Supervisor) startTriggered(trigger string) {
+	ro, err := s.preflight(ReloadOptions{Trigger: trigger})
+	if err != nil {
+		s.log.Error("rollout refused", "trigger", trigger, "reason", err.Error())
+		return
+	}
+	s.beginRollout(ro)
+}
+
 // afterRollout starts a rollout that was queued while one ran.
-func (s *Supervisor) afterRollout() {}
+func (s *Supervisor) afterRollout() {
+	if s.queued && !s.stopping {
+		s.queued = false
+		s.log.Info("starting the queued rollout")
+		s.startTriggered("watch")
+	}
+}
