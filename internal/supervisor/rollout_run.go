@@ -104,10 +104,14 @@ func (s *Supervisor) rolloutWorkerExited(w *worker) bool {
 		}
 	case r.replacing[w.slot] == w:
 		delete(r.replacing, w.slot)
-		s.slots[w.slot].current = nil
+		sl := s.slots[w.slot]
+		sl.current = nil
 		s.oldExited(w)
-		if r.failure == "" {
-			s.startNew(s.slots[w.slot])
+		switch {
+		case r.failure == "":
+			s.startNew(sl)
+		case !s.stopping:
+			s.start(sl) // aborted meanwhile: the old generation comes back
 		}
 	case r.draining[w.id] == w:
 		delete(r.draining, w.id)

@@ -1,0 +1,68 @@
+package sockets
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestBindTCPSharesOneQueue(t *testing.T) {
+	s, err := Bind(Spec{Name: "web", Network: "tcp", Address: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if strings.HasSuffix(s.Addr, ":0") {
+		t.Fatalf("real port not reported: %s", s.Addr)
+	}
+	// A connection queues in the backlog before anyone accepts.
+	c, err := net.Dial("tcp", s.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if _, err := Bind(Spec{Name: "web", Network: "tcp", Address: s.Addr}); err == nil || !strings.Contains(err.Error(), "address already in use") {
+		t.Fatalf("second bind: %v", err)
+	}
+}
+
+func TestUnixStaleReplacedLiveRefused(t *testing.T) {
+	dir, _ := os.MkdirTemp("", "sk")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "a.sock")
+	live, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Bind(Spec{Name: "a", Network: "unix", Address: path}); err == nil || !strings.Contains(err.Error(), "live process") {
+		t.Fatalf("bind over a live socket: %v", err)
+	}
+	live.(*net.UnixListener).SetUnlinkOnClose(false)
+	live.Close() // leaves a stale socket file
+	s, err := Bind(Spec{Name: "a", Network: "unix", Address: path})
+	if err != nil {
+		t.Fatalf("stale socket not replaced: %v", err)
+	}
+	s.Close()
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatal("socket file left behind")
+	}
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Bind(Spec{Name: "a", Network: "unix", Address: path}); err == nil || !strings.Contains(err.Error(), "not a socket") {
+		t.Fatalf("bind over a file: %v", err)
+	}
+}
+
+func TestEnvNamesInOrder(t *testing.T) {
+	env := Env([]*Socket{{Name: "web"}, {Name: "admin"}})
+	if strings.Join(env, " ") != "LISTEN_FDS=2 LISTEN_FDNAMES=web:admin" {
+		t.Fatalf("%v", env)
+	}
+	if Backlog() < 128 {
+		t.Fatalf("backlog %d", Backlog())
+	}
+}
