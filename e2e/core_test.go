@@ -1,0 +1,361 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton/internal/loadtest"
+)
+
+// helloReply is the example server's JSON answer.
+type helloReply struct {
+	PID        int    `json:"pid"`
+	Slot       string `json:"slot"`
+	Generation string `json:"generation"`
+	Dir        string `json:"dir"`
+	Version    string `json:"version"`
+}
+
+// pidCounter counts answers per worker pid.
+type pidCounter struct {
+	mu   sync.Mutex
+	pids map[int]int
+	gens map[string]int
+}
+
+func newPidCounter() *pidCounter { return &pidCounter{pids: map[int]int{}, gens: map[string]int{}} }
+
+func (c *pidCounter) onResponse(_ int, body []byte) {
+	var r helloReply
+	if json.Unmarshal(body, &r) != nil {
+		return
+	}
+	c.mu.Lock()
+	c.pids[r.PID]++
+	c.gens[r.Generation]++
+	c.mu.Unlock()
+}
+
+func (c *pidCounter) distinct() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.pids)
+}
+
+func TestFourWorkersShareOneSocket(t *testing.T) {
+	m := startMaster(t, 4, "--name", "share", "-w", "4", "-l", "127.0.0.1:0", "--", helloBin)
+	st := m.status()
+	seen := map[int]bool{}
+	for _, w := range st.Workers {
+		if seen[w.PID] {
+			t.Fatalf("pid %d twice", w.PID)
+		}
+		seen[w.PID] = true
+	}
+	// Keep-alive load: every request succeeds.
+	res, err := loadtest.Run(context.Background(), loadtest.Options{Addr: m.addr(), Conns: 32, Requests: 3000})
+	if err != nil || res.Failed != 0 {
+		t.Fatalf("load: %v %s %v", err, res, res.FirstErrors)
+	}
+	// New connections, a few at a time: whichever worker is free accepts
+	// from the one shared queue.
+	pc := newPidCounter()
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50 && pc.distinct() < 4; i++ {
+				body, err := oneShot(m.addr())
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				pc.onResponse(200, body)
+			}
+		}()
+	}
+	wg.Wait()
+	t.Logf("answers per pid: %v", pc.pids)
+	if pc.distinct() < 3 {
+		t.Fatalf("requests reached %d distinct pids (%v), want at least 3", pc.distinct(), pc.pids)
+	}
+	for pid := range pc.pids {
+		if !seen[pid] {
+			t.Fatalf("answer from pid %d, which is not one of the workers %v", pid, seen)
+		}
+	}
+}
+
+// oneShot sends one request on a fresh connection and returns the body.
+func oneShot(addr string) ([]byte, error) {
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write([]byte("GET /?sleep=2ms HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")); err != nil {
+		return nil, err
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return io.ReadAll(resp.Body)
+}
+
+func TestListenPIDAndNamedSocketsInOrder(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(runtimeDir(t), "api.sock")
+	script, _ := filepath.Abs("testdata/listenpid.py")
+	report := filepath.Join(dir, "report")
+	m := startMaster(t, 2, "--name", "pycheck", "-w", "2", "-l", "web=127.0.0.1:0", "-l", "api=unix:"+sock,
+		"--env", "REPORT="+report, "--", script)
+	st := m.status()
+	for _, w := range st.Workers {
+		b, err := os.ReadFile(report + "." + strconv.Itoa(w.PID))
+		if err != nil {
+			t.Fatalf("worker %d wrote no report: %v", w.PID, err)
+		}
+		want := "pid_ok=True fds=2 names=web:tcp,api:unix\n"
+		if string(b) != want {
+			t.Fatalf("worker %d saw %q, want %q", w.PID, b, want)
+		}
+		if w.Status != "python ok" {
+			t.Fatalf("STATUS= text: got %q", w.Status)
+		}
+	}
+	if st.Sockets[0].Name != "web" || st.Sockets[1].Name != "api" || st.Sockets[1].FD != 4 {
+		t.Fatalf("sockets: %+v", st.Sockets)
+	}
+}
+
+func TestKill9WorkerUnderLoadIsReplacedFast(t *testing.T) {
+	m := startMaster(t, 1, "--name", "crash1", "-w", "1", "-l", "127.0.0.1:0", "--", helloBin)
+	old := m.status().Workers[0].PID
+	addr := m.addr()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _, _ = loadtest.Run(ctx, loadtest.Options{Addr: addr, Conns: 8}) }()
+	killed := time.Now()
+	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	var newPID int
+	waitFor(t, "a new worker to answer", 5*time.Second, func() bool {
+		res, err := loadtest.Run(context.Background(), loadtest.Options{Addr: addr, Requests: 1, OnResponse: func(_ int, b []byte) {
+			var r helloReply
+			if json.Unmarshal(b, &r) == nil && r.PID != old {
+				newPID = r.PID
+			}
+		}})
+		return err == nil && res.OK == 1 && newPID != 0
+	})
+	if d := time.Since(killed); d > time.Second {
+		t.Fatalf("the new worker served %s after the kill, want within 1s", d)
+	}
+	waitFor(t, "the crash in the master's log", 5*time.Second, func() bool {
+		out := m.out.String()
+		return strings.Contains(out, `msg="worker crashed"`) && strings.Contains(out, "signal killed") && strings.Contains(out, "pid="+strconv.Itoa(old))
+	})
+}
+
+func TestCrashLoopBacksOff(t *testing.T) {
+	dir := t.TempDir()
+	stamps := filepath.Join(dir, "stamps")
+	script := writeScript(t, dir, "crash.sh", "#!/bin/sh\ndate +%s%N >> "+stamps+"\necho 'boom: cannot start' >&2\nexit 3\n")
+	m := launch(t, "--name", "loop", "-w", "1", "-l", "127.0.0.1:0", "--", script)
+	var times []time.Time
+	waitFor(t, "7 spawns", 20*time.Second, func() bool {
+		times = readStamps(t, stamps)
+		return len(times) >= 7
+	})
+	gaps := make([]time.Duration, 0, len(times)-1)
+	for i := 1; i < len(times); i++ {
+		gaps = append(gaps, times[i].Sub(times[i-1]))
+	}
+	t.Logf("gaps between spawns: %v", gaps)
+	// Spawns 3.. are spaced 100ms, 200ms, 400ms, 800ms apart: each gap at
+	// least the backoff, and growing.
+	if gaps[5] < 600*time.Millisecond || gaps[5] <= gaps[2] {
+		t.Fatalf("spacing does not grow: %v", gaps)
+	}
+	// The master sleeps between spawns: well under half a core.
+	cpu := cpuTime(t, m.cmd.Process.Pid)
+	wall := times[len(times)-1].Sub(times[0])
+	if cpu > wall/2 {
+		t.Fatalf("master used %s of CPU in %s of crash loop", cpu, wall)
+	}
+	out := m.out.String()
+	if !strings.Contains(out, "exit status 3") || !strings.Contains(out, "boom: cannot start") || !strings.Contains(out, "respawn backing off") {
+		t.Fatalf("crash log lacks exit status, last output or backoff:\n%s", out)
+	}
+}
+
+func readStamps(t *testing.T, path string) []time.Time {
+	b, _ := os.ReadFile(path)
+	var out []time.Time
+	for _, l := range strings.Fields(string(b)) {
+		ns, err := strconv.ParseInt(l, 10, 64)
+		if err == nil {
+			out = append(out, time.Unix(0, ns))
+		}
+	}
+	return out
+}
+
+// cpuTime is the user+system time of pid, from /proc.
+func cpuTime(t *testing.T, pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(b)[strings.LastIndexByte(string(b), ')')+2:])
+	ut, _ := strconv.Atoi(f[11])
+	st, _ := strconv.Atoi(f[12])
+	return time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ = 100
+}
+
+// stubbornScript ignores SIGTERM, as does the child it starts; it writes
+// the child's pid to $GC.$$.
+const stubbornScript = `#!/bin/sh
+trap '' TERM
+sleep 1000 &
+echo $! > "$GC.$$"
+wait
+`
+
+func TestStopTimeoutKillsWorkerAndItsChildren(t *testing.T) {
+	dir := t.TempDir()
+	script := writeScript(t, dir, "stubborn.sh", stubbornScript)
+	gc := filepath.Join(dir, "gc")
+	m := startMaster(t, 1, "--name", "stubborn", "-w", "1", "-l", "127.0.0.1:0", "--ready", "delay:50ms",
+		"--stop-timeout", "1s", "--env", "GC="+gc, "--", script)
+	w := m.status().Workers[0].PID
+	child := readPid(t, gc+"."+strconv.Itoa(w))
+	start := time.Now()
+	_ = m.cmd.Process.Signal(syscall.SIGTERM)
+	if code := m.wait(10 * time.Second); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	if d := time.Since(start); d < 900*time.Millisecond {
+		t.Fatalf("master exited after %s, before the 1s stop timeout", d)
+	}
+	waitFor(t, "worker and child gone", 2*time.Second, func() bool { return !alive(w) && !alive(child) })
+	if !strings.Contains(m.out.String(), "did not exit within --stop-timeout") {
+		t.Fatalf("no kill log line:\n%s", m.out.String())
+	}
+}
+
+func TestSecondSigtermSkipsTheWait(t *testing.T) {
+	dir := t.TempDir()
+	script := writeScript(t, dir, "stubborn.sh", stubbornScript)
+	m := startMaster(t, 2, "--name", "twice", "-w", "2", "-l", "127.0.0.1:0", "--ready", "delay:50ms",
+		"--stop-timeout", "60s", "--env", "GC="+filepath.Join(dir, "gc"), "--", script)
+	ws := pids(m.status())
+	_ = m.cmd.Process.Signal(syscall.SIGTERM)
+	waitFor(t, "stopping state", 5*time.Second, func() bool { return strings.Contains(m.out.String(), "stopping: draining") })
+	_ = m.cmd.Process.Signal(syscall.SIGTERM)
+	if code := m.wait(10 * time.Second); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	for _, p := range ws {
+		if alive(p) {
+			t.Fatalf("worker %d still alive", p)
+		}
+	}
+}
+
+func readPid(t *testing.T, path string) int {
+	t.Helper()
+	var pid int
+	waitFor(t, "pid file "+path, 5*time.Second, func() bool {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return false
+		}
+		pid, err = strconv.Atoi(strings.TrimSpace(string(b)))
+		return err == nil
+	})
+	return pid
+}
+
+func TestKill9MasterLeavesNoProcessBehind(t *testing.T) {
+	dir := t.TempDir()
+	script := writeScript(t, dir, "parent.sh", "#!/bin/sh\nsleep 1000 &\necho $! > \"$GC.$$\"\nwait\n")
+	gc := filepath.Join(dir, "gc")
+	m := startMaster(t, 3, "--name", "orphans", "-w", "3", "-l", "127.0.0.1:0", "--ready", "delay:50ms",
+		"--env", "GC="+gc, "--", script)
+	var all []int
+	for _, w := range m.status().Workers {
+		all = append(all, w.PID, readPid(t, gc+"."+strconv.Itoa(w.PID)))
+	}
+	_ = m.cmd.Process.Kill()
+	m.wait(5 * time.Second)
+	waitFor(t, "every worker and grandchild gone", 2*time.Second, func() bool {
+		for _, p := range all {
+			if alive(p) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+func TestGracefulStopCleansUp(t *testing.T) {
+	dir := t.TempDir()
+	pidfile := filepath.Join(dir, "baton.pid")
+	m := startMaster(t, 2, "--name", "clean", "-w", "2", "-l", "127.0.0.1:0", "--pidfile", pidfile, "--", helloBin)
+	b, err := os.ReadFile(pidfile)
+	if err != nil || strings.TrimSpace(string(b)) != strconv.Itoa(m.cmd.Process.Pid) {
+		t.Fatalf("pidfile: %q %v", b, err)
+	}
+	ctlPath := m.ctl.Path
+	st, err := os.Stat(ctlPath)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("control socket mode: %v %v", st, err)
+	}
+	if dst, err := os.Stat(filepath.Dir(ctlPath)); err != nil || dst.Mode().Perm() != 0o700 {
+		t.Fatalf("control dir mode: %v %v", dst, err)
+	}
+	addr := m.addr()
+	ws := pids(m.status())
+	if _, stderr, code := m.baton("stop", "--name", "clean"); code != 0 {
+		t.Fatalf("baton stop: %d %s", code, stderr)
+	}
+	if code := m.wait(10 * time.Second); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	for _, p := range ws {
+		if alive(p) {
+			t.Fatalf("worker %d alive after stop", p)
+		}
+	}
+	for _, p := range []string{pidfile, ctlPath} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Fatalf("%s not removed: %v", p, err)
+		}
+	}
+	if c, err := net.Dial("tcp", addr); err == nil {
+		c.Close()
+		t.Fatalf("socket %s still accepts after stop", addr)
+	}
+	if strings.Count(m.out.String(), `exit="exit status 0"`) != 2 {
+		t.Fatalf("workers did not exit cleanly:\n%s", m.out.String())
+	}
+}

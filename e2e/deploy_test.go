@@ -1,0 +1,98 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton/internal/loadtest"
+)
+
+// release makes dir/releases/NAME with a VERSION file.
+func release(t *testing.T, dir, name string) string {
+	t.Helper()
+	p := filepath.Join(dir, "releases", name)
+	if err := os.MkdirAll(p, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(p, "VERSION"), []byte(name+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// flip points link at target atomically, as deploy tools do.
+func flip(t *testing.T, link, target string) {
+	t.Helper()
+	tmp := link + ".new"
+	_ = os.Remove(tmp)
+	if err := os.Symlink(target, tmp); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, link); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// versions asks n times and counts the VERSION each answer reports.
+func versions(t *testing.T, addr string, n int) map[string]int {
+	t.Helper()
+	pc := newPidCounter()
+	out := map[string]int{}
+	res, err := loadtest.Run(context.Background(), loadtest.Options{Addr: addr, Conns: 4, Requests: n, OnResponse: func(_ int, b []byte) {
+		var r helloReply
+		if json.Unmarshal(b, &r) == nil {
+			pc.mu.Lock()
+			out[r.Version]++
+			pc.mu.Unlock()
+		}
+	}})
+	if err != nil || res.Failed != 0 {
+		t.Fatalf("requests failed: %v %s", err, res)
+	}
+	return out
+}
+
+func TestSymlinkFlipTakesEffectOnReload(t *testing.T) {
+	dir := t.TempDir()
+	release(t, dir, "41")
+	release(t, dir, "42")
+	link := filepath.Join(dir, "current")
+	flip(t, link, filepath.Join(dir, "releases", "41"))
+	m := startMaster(t, 2, "--name", "flip", "-w", "2", "-l", "127.0.0.1:0", "--dir", link, "--", helloBin)
+	if v := versions(t, m.addr(), 50); v["41"] != 50 {
+		t.Fatalf("before: %v", v)
+	}
+	flip(t, link, filepath.Join(dir, "releases", "42"))
+	m.reload("")
+	if v := versions(t, m.addr(), 50); v["42"] != 50 {
+		t.Fatalf("after the flip and a reload: %v", v)
+	}
+	for _, w := range m.status().Workers {
+		if w.Dir != filepath.Join(dir, "releases", "42") {
+			t.Fatalf("status dir %q", w.Dir)
+		}
+	}
+}
+
+func TestWatchOnSymlinkStartsRolloutByItself(t *testing.T) {
+	dir := t.TempDir()
+	release(t, dir, "1")
+	release(t, dir, "2")
+	link := filepath.Join(dir, "current")
+	flip(t, link, filepath.Join(dir, "releases", "1"))
+	m := startMaster(t, 2, "--name", "watch", "-w", "2", "-l", "127.0.0.1:0", "--dir", link, "--watch", link, "--", helloBin)
+	l := startLoad(t, m.addr(), "/", 8)
+	flip(t, link, filepath.Join(dir, "releases", "2"))
+	waitFor(t, "the watch-triggered rollout", 15*time.Second, func() bool {
+		st := m.status()
+		return st.Rollout != nil && st.Rollout.State == "done" && st.Rollout.Trigger == "watch" && generations(st)[2] == 2
+	})
+	l.stop(t)
+	if v := versions(t, m.addr(), 50); v["2"] != 50 {
+		t.Fatalf("after the watched flip: %v", v)
+	}
+}

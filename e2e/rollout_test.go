@@ -1,0 +1,321 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton/internal/control"
+	"github.com/batonhq/baton/internal/loadtest"
+	"github.com/batonhq/baton/internal/supervisor"
+)
+
+// load runs a never-retrying keep-alive load until stop is called.
+type load struct {
+	cancel context.CancelFunc
+	done   chan loadtest.Result
+	pc     *pidCounter
+}
+
+func startLoad(t *testing.T, addr, path string, conns int) *load {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &load{cancel: cancel, done: make(chan loadtest.Result, 1), pc: newPidCounter()}
+	go func() {
+		res, err := loadtest.Run(ctx, loadtest.Options{Addr: addr, Path: path, Conns: conns, OnResponse: l.pc.onResponse})
+		if err != nil {
+			t.Errorf("load: %v", err)
+		}
+		l.done <- res
+	}()
+	return l
+}
+
+// stop ends the load and fails the test if any request failed.
+func (l *load) stop(t *testing.T) loadtest.Result {
+	t.Helper()
+	l.cancel()
+	res := <-l.done
+	t.Logf("load: %s", res)
+	if res.Failed != 0 {
+		t.Errorf("%d requests failed: %v %v", res.Failed, res.Errors, res.FirstErrors)
+	}
+	if res.OK == 0 {
+		t.Error("no request succeeded: the load did not run")
+	}
+	return res
+}
+
+// reload runs one rollout through the control socket and wants it done.
+func (m *master) reload(strategy string) supervisor.RolloutStatus {
+	m.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	st, err := m.ctl.Reload(ctx, strategy, nil)
+	if err != nil {
+		m.t.Fatalf("reload: %v\n%s", err, m.out.String())
+	}
+	if st.State != "done" {
+		m.t.Fatalf("rollout %d %s: %s %v", st.ID, st.State, st.Error, st.Output)
+	}
+	return st
+}
+
+func generations(st supervisor.Status) map[int]int {
+	out := map[int]int{}
+	for _, w := range st.Workers {
+		out[w.Generation]++
+	}
+	return out
+}
+
+func rolloutsUnderLoad(t *testing.T, name string, workers, rollouts int, path, strategy string) {
+	m := startMaster(t, workers, "--name", name, "-w", strconv.Itoa(workers), "-l", "127.0.0.1:0", "--", helloBin)
+	l := startLoad(t, m.addr(), path, 16)
+	waitFor(t, "load flowing", 5*time.Second, func() bool { return l.pc.distinct() > 0 })
+	for i := 0; i < rollouts; i++ {
+		st := m.reload(strategy)
+		if st.Replaced != workers || st.Killed != 0 {
+			t.Fatalf("rollout %d: replaced %d killed %d", st.ID, st.Replaced, st.Killed)
+		}
+	}
+	l.stop(t)
+	st := m.status()
+	if g := generations(st); g[rollouts+1] != workers || len(g) != 1 {
+		t.Fatalf("generations after %d rollouts: %v", rollouts, g)
+	}
+}
+
+func TestTwentyRolloutsOfFourWorkersUnderLoadFailNothing(t *testing.T) {
+	rolloutsUnderLoad(t, "r20", 4, 20, "/", "")
+}
+
+func TestRolloutsWithSlowRequestsInFlightFailNothing(t *testing.T) {
+	rolloutsUnderLoad(t, "slow", 4, 5, "/?sleep=300ms", "")
+}
+
+func TestOneWorkerSurgeRolloutsFailNothing(t *testing.T) {
+	rolloutsUnderLoad(t, "one", 1, 10, "/", "")
+}
+
+func TestReplaceStrategyUnderLoadFailsNothing(t *testing.T) {
+	rolloutsUnderLoad(t, "repl", 4, 5, "/", "replace")
+}
+
+// switchable writes a worker script whose behaviour at start-up is chosen
+// by files in dir: BROKEN exits 1 at once, HANG never becomes ready.
+func switchable(t *testing.T, dir string) string {
+	return writeScript(t, dir, "app.sh", `#!/bin/sh
+if [ -e "`+dir+`/BROKEN" ]; then echo "fatal: config parse error at line 3" >&2; exit 1; fi
+if [ -e "`+dir+`/HANG" ]; then echo "warming caches forever"; exec sleep 1000; fi
+exec `+helloBin+`
+`)
+}
+
+func TestBrokenBuildAbortsRolloutAndKeepsOldWorkers(t *testing.T) {
+	dir := t.TempDir()
+	m := startMaster(t, 4, "--name", "broken", "-w", "4", "-l", "127.0.0.1:0", "--", switchable(t, dir))
+	before := pids(m.status())
+	l := startLoad(t, m.addr(), "/", 16)
+	touch(t, filepath.Join(dir, "BROKEN"))
+	stdout, stderr, code := m.baton("reload", "--name", "broken")
+	if code != 1 {
+		t.Fatalf("reload exit %d, want 1\n%s%s", code, stdout, stderr)
+	}
+	for _, w := range []string{"slot 0", "exit status 1", "fatal: config parse error at line 3"} {
+		if !strings.Contains(stderr, w) {
+			t.Fatalf("failure report lacks %q:\n%s", w, stderr)
+		}
+	}
+	st := m.status()
+	if g := generations(st); g[1] != 4 || samePids(before, pids(st)) != nil {
+		t.Fatalf("old generation not intact: %v %v vs %v", g, pids(st), before)
+	}
+	if st.Rollout == nil || st.Rollout.State != "failed" {
+		t.Fatalf("status does not show the failed rollout: %+v", st.Rollout)
+	}
+	os.Remove(filepath.Join(dir, "BROKEN"))
+	if stdout, stderr, code := m.baton("reload", "--name", "broken"); code != 0 {
+		t.Fatalf("fixed reload: exit %d\n%s%s", code, stdout, stderr)
+	}
+	l.stop(t)
+	if g := generations(m.status()); len(g) != 1 || g[1] != 0 {
+		t.Fatalf("after the fix: %v", g)
+	}
+}
+
+func TestNeverReadyWorkerAbortsAfterReadyTimeout(t *testing.T) {
+	dir := t.TempDir()
+	m := startMaster(t, 2, "--name", "hang", "-w", "2", "-l", "127.0.0.1:0", "--ready-timeout", "1s", "--", switchable(t, dir))
+	before := pids(m.status())
+	l := startLoad(t, m.addr(), "/", 8)
+	touch(t, filepath.Join(dir, "HANG"))
+	start := time.Now()
+	_, stderr, code := m.baton("reload", "--name", "hang")
+	if code != 1 || !strings.Contains(stderr, "not ready within --ready-timeout 1s") || !strings.Contains(stderr, "warming caches forever") {
+		t.Fatalf("reload exit %d:\n%s", code, stderr)
+	}
+	if d := time.Since(start); d < time.Second {
+		t.Fatalf("aborted after %s, before the ready timeout", d)
+	}
+	l.stop(t)
+	if err := samePids(before, pids(m.waitReady(2, 5*time.Second))); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStubbornOldWorkerIsKilledAndRolloutContinues(t *testing.T) {
+	dir := t.TempDir()
+	script := writeScript(t, dir, "stubborn.sh", stubbornScript)
+	m := startMaster(t, 2, "--name", "stub", "-w", "2", "-l", "127.0.0.1:0", "--ready", "delay:50ms",
+		"--stop-timeout", "500ms", "--env", "GC="+filepath.Join(dir, "gc"), "--", script)
+	stdout, stderr, code := m.baton("reload", "--name", "stub")
+	if code != 0 {
+		t.Fatalf("reload exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "2 killed after --stop-timeout") || !strings.Contains(stdout, "did not drain within --stop-timeout 500ms: killed") {
+		t.Fatalf("report does not count the kills:\n%s", stdout)
+	}
+	if g := generations(m.status()); g[2] != 2 {
+		t.Fatalf("generations %v", g)
+	}
+}
+
+func samePids(a, b []int) error {
+	if len(a) != len(b) {
+		return errors.New("worker count changed: " + strconv.Itoa(len(a)) + " → " + strconv.Itoa(len(b)))
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return errors.New("pids changed: " + strconv.Itoa(a[i]) + " → " + strconv.Itoa(b[i]))
+		}
+	}
+	return nil
+}
+
+func touch(t *testing.T, path string) {
+	t.Helper()
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRefusalsChangeNothing(t *testing.T) {
+	dir := t.TempDir()
+	compat := filepath.Join(dir, "compat")
+	if err := os.WriteFile(compat, []byte("42\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "baton.toml")
+	writeCfg := func(listen, cmd string) {
+		body := "listen = [\"" + listen + "\"]\ncompat = \"" + compat + "\"\ncommand = [\"" + cmd + "\"]\n"
+		if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeCfg("127.0.0.1:0", helloBin)
+	m := startMaster(t, 1, "--name", "refuse", "-w", "1", "-c", cfg)
+	before := pids(m.status())
+	expectRefused := func(why string, args ...string) {
+		t.Helper()
+		_, stderr, code := m.baton(append([]string{"reload", "--name", "refuse"}, args...)...)
+		if code != 4 || !strings.Contains(stderr, why) {
+			t.Fatalf("want refusal (exit 4) saying %q, got exit %d: %s", why, code, stderr)
+		}
+		if err := samePids(before, pids(m.status())); err != nil {
+			t.Fatalf("a refusal changed workers: %v", err)
+		}
+	}
+	expectRefused("would leave nothing serving", "--strategy", "replace")
+	writeCfg("127.0.0.1:1", helloBin)
+	expectRefused("sockets changed")
+	writeCfg("127.0.0.1:0", filepath.Join(dir, "missing-binary"))
+	expectRefused("missing-binary")
+	if err := os.WriteFile(cfg, []byte("listen = [\"127.0.0.1:0\"]\nbogus = 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	expectRefused(`unknown key "bogus"`)
+	writeCfg("127.0.0.1:0", helloBin)
+	if err := os.WriteFile(compat, []byte("43\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	expectRefused("compatibility token changed")
+	if err := os.WriteFile(compat, []byte("42\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m.reload("") // with everything restored, the next rollout is accepted
+}
+
+func TestConcurrentReloadIsRefusedAndSigusr2Ignored(t *testing.T) {
+	m := startMaster(t, 2, "--name", "busy", "-w", "2", "-l", "127.0.0.1:0", "--", helloBin, "-ready-delay", "1s")
+	first := make(chan error, 1)
+	go func() {
+		_, err := m.ctl.Reload(context.Background(), "", nil)
+		first <- err
+	}()
+	waitFor(t, "the rollout to run", 5*time.Second, func() bool {
+		r := m.status().Rollout
+		return r != nil && r.State == "running"
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := m.ctl.Reload(ctx, "", nil)
+	if !control.IsRefused(err) || !strings.Contains(err.Error(), "already running (0 of 2 slots replaced)") {
+		t.Fatalf("second reload: %v", err)
+	}
+	_ = m.cmd.Process.Signal(syscall.SIGUSR2)
+	waitFor(t, "SIGUSR2 log line", 5*time.Second, func() bool {
+		return strings.Contains(m.out.String(), "SIGUSR2 ignored: a rollout is running")
+	})
+	if _, stderr, code := m.baton("scale", "--name", "busy", "3"); code != 4 || !strings.Contains(stderr, "rollout") {
+		t.Fatalf("scale during rollout: exit %d %s", code, stderr)
+	}
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if st := m.status(); st.Rollout.ID != 1 || st.Rollout.State != "done" {
+		t.Fatalf("rollouts: %+v", st.Rollout)
+	}
+}
+
+func TestSigusr2RollsOut(t *testing.T) {
+	m := startMaster(t, 2, "--name", "usr2", "-w", "2", "-l", "127.0.0.1:0", "--", helloBin)
+	_ = m.cmd.Process.Signal(syscall.SIGUSR2)
+	waitFor(t, "generation 2 everywhere", 10*time.Second, func() bool {
+		st := m.status()
+		return generations(st)[2] == 2 && len(st.Workers) == 2 && st.Rollout != nil && st.Rollout.State == "done"
+	})
+	if r := m.status().Rollout; r.Trigger != "signal" {
+		t.Fatalf("trigger %q", r.Trigger)
+	}
+}
+
+func TestScaleUpAndDown(t *testing.T) {
+	m := startMaster(t, 2, "--name", "scale", "-w", "2", "-l", "127.0.0.1:0", "--", helloBin)
+	l := startLoad(t, m.addr(), "/", 8)
+	if _, stderr, code := m.baton("scale", "--name", "scale", "4"); code != 0 {
+		t.Fatalf("scale 4: %d %s", code, stderr)
+	}
+	m.waitReady(4, 10*time.Second)
+	_ = m.cmd.Process.Signal(syscall.SIGTTOU)
+	m.waitReady(3, 10*time.Second)
+	_ = m.cmd.Process.Signal(syscall.SIGTTIN)
+	m.waitReady(4, 10*time.Second)
+	if _, _, code := m.baton("scale", "--name", "scale", "1"); code != 0 {
+		t.Fatal("scale 1")
+	}
+	st := m.waitReady(1, 10*time.Second)
+	if st.Workers[0].Slot != 0 {
+		t.Fatalf("slot 0 should remain: %+v", st.Workers)
+	}
+	l.stop(t)
+	if _, stderr, code := m.baton("scale", "--name", "scale", "0"); code != 2 || !strings.Contains(stderr, "1..1024") {
+		t.Fatalf("scale 0: %d %s", code, stderr)
+	}
+}
