@@ -12,6 +12,7 @@ import (
 var (
 	batonBin string
 	helloBin string
+	plainBin string // a server that drains with plain http.Server.Shutdown
 )
 
 func TestMain(m *testing.M) {
@@ -23,7 +24,8 @@ func TestMain(m *testing.M) {
 	_ = os.Chmod(dir, 0o755) // other users run the binaries too (TestControlSocketRefusesOtherUsers)
 	batonBin = filepath.Join(dir, "baton")
 	helloBin = filepath.Join(dir, "hello")
-	for bin, pkg := range map[string]string{batonBin: "../cmd/baton", helloBin: "../examples/hello"} {
+	plainBin = filepath.Join(dir, "plainserver")
+	for bin, pkg := range map[string]string{batonBin: "../cmd/baton", helloBin: "../examples/hello", plainBin: "./testdata/plainserver"} {
 		out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput()
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, out)

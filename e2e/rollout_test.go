@@ -319,3 +319,31 @@ func TestScaleUpAndDown(t *testing.T) {
 		t.Fatalf("scale 0: %d %s", code, stderr)
 	}
 }
+
+// The same rollouts under the same load, once with the example server
+// (drained by package worker) and once with a server drained by plain
+// http.Server.Shutdown. Only the library's figure is asserted; the other is
+// logged for BENCHMARKS.md, since the race it loses is timing-dependent.
+func TestLibraryDrainVersusPlainShutdownUnderRollouts(t *testing.T) {
+	for _, tc := range []struct {
+		name, bin string
+	}{{"library", helloBin}, {"plain", plainBin}} {
+		m := startMaster(t, 4, "--name", "cmp-"+tc.name, "-w", "4", "-l", "127.0.0.1:0", "--", tc.bin)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan loadtest.Result, 1)
+		go func() {
+			res, _ := loadtest.Run(ctx, loadtest.Options{Addr: m.addr(), Conns: 32})
+			done <- res
+		}()
+		for i := 0; i < 10; i++ {
+			m.reload("")
+		}
+		cancel()
+		res := <-done
+		t.Logf("%s drain, 10 rollouts of 4 workers: %s", tc.name, res)
+		if tc.name == "library" && res.Failed != 0 {
+			t.Errorf("library drain: %d failed: %v", res.Failed, res.FirstErrors)
+		}
+		m.kill()
+	}
+}

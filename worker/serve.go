@@ -107,10 +107,7 @@ func (d *drainer) install() {
 		next = http.DefaultServeMux
 	}
 	d.srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if d.draining.Load() {
-			w.Header().Set("Connection", "close")
-		}
-		next.ServeHTTP(w, r)
+		next.ServeHTTP(&closingWriter{ResponseWriter: w, draining: &d.draining}, r)
 	})
 	userHook := d.srv.ConnState
 	d.srv.ConnState = func(c net.Conn, s http.ConnState) {
@@ -168,3 +165,44 @@ func (d *drainer) closeIdle(start time.Time, linger time.Duration) int {
 	}
 	return len(d.conns)
 }
+
+// closingWriter adds "Connection: close" to a response whose headers are
+// written while the server drains, so a request already running when the
+// drain began also ends its connection.
+type closingWriter struct {
+	http.ResponseWriter
+	draining *atomic.Bool
+	wrote    bool
+}
+
+func (w *closingWriter) mark() {
+	if !w.wrote {
+		w.wrote = true
+		if w.draining.Load() {
+			w.ResponseWriter.Header().Set("Connection", "close")
+		}
+	}
+}
+
+func (w *closingWriter) WriteHeader(code int) {
+	if code >= 200 {
+		w.mark()
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *closingWriter) Write(b []byte) (int, error) {
+	w.mark()
+	return w.ResponseWriter.Write(b)
+}
+
+// Flush writes the headers too; it keeps http.Flusher working.
+func (w *closingWriter) Flush() {
+	w.mark()
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (w *closingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
