@@ -12,14 +12,15 @@ workers=${1:-4}; secs=${2:-20}; conns=${3:-64}
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install -y wrk" >&2; exit 1; }
 
 out=$(mktemp -d); trap 'kill $master 2>/dev/null; wait $master 2>/dev/null; rm -rf "$out"' EXIT
-go build -o "$out/baton" ./cmd/baton
-go build -o "$out/hello" ./examples/hello
-export XDG_RUNTIME_DIR=$out
+mkdir -p "$out/bin" "$out/run"
+go build -o "$out/bin/baton" ./cmd/baton
+go build -o "$out/bin/hello" ./examples/hello
+export XDG_RUNTIME_DIR=$out/run
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$out/baton" run --name bench -w "$workers" -l "127.0.0.1:$port" -- "$out/hello" >"$out/master.log" 2>&1 &
+"$out/bin/baton" run --name bench -w "$workers" -l "127.0.0.1:$port" -- "$out/bin/hello" >"$out/master.log" 2>&1 &
 master=$!
 for _ in $(seq 200); do
-  [ "$("$out/baton" status --name bench --json 2>/dev/null | grep -c '"ready"')" = "$workers" ] && break
+  [ "$("$out/bin/baton" status --name bench --json 2>/dev/null | grep -c '"ready"')" = "$workers" ] && break
   sleep 0.05
 done
 
@@ -40,7 +41,7 @@ run_wrk >"$out/rolling.txt" &
 wrkpid=$!
 n=0; : >"$out/reloads.txt"
 while kill -0 $wrkpid 2>/dev/null; do
-  "$out/baton" reload --name bench >>"$out/reloads.txt" 2>&1 || true
+  "$out/bin/baton" reload --name bench >>"$out/reloads.txt" 2>&1 || true
   n=$((n+1))
 done
 wait $wrkpid
@@ -50,8 +51,8 @@ echo "rollouts=$n killed_after_stop_timeout=$(grep -o '[0-9]* killed after' "$ou
 echo "== rollout time beyond the app's own start (no load)"
 : >"$out/quiet.txt"
 for _ in 1 2 3 4 5 6 7 8 9 10; do
-  "$out/baton" reload --name bench >>"$out/quiet.txt"
-  "$out/baton" status --name bench --json | python3 -c 'import json,sys; print("seconds", json.load(sys.stdin)["rollout"]["seconds"])' >>"$out/quiet.txt"
+  "$out/bin/baton" reload --name bench >>"$out/quiet.txt"
+  "$out/bin/baton" status --name bench --json | python3 -c 'import json,sys; print("seconds", json.load(sys.stdin)["rollout"]["seconds"])' >>"$out/quiet.txt"
 done
 awk -v w="$workers" '
   /ready after/ {for (i=1;i<=NF;i++) if ($i=="after") {ready+=$(i+1); nr++}}

@@ -65,6 +65,12 @@ func TestFourWorkersShareOneSocket(t *testing.T) {
 		}
 		seen[w.PID] = true
 	}
+	// The one master of this user is found without --name.
+	stdout, stderr, code := m.baton("status")
+	if code != 0 || !strings.Contains(stdout, "SLOT  PID") || !strings.Contains(stdout, strconv.Itoa(st.Workers[3].PID)) ||
+		!strings.Contains(stdout, "master share: pid") || !strings.Contains(stdout, "serving") {
+		t.Fatalf("baton status: exit %d\n%s%s", code, stdout, stderr)
+	}
 	// Keep-alive load: every request succeeds.
 	res, err := loadtest.Run(context.Background(), loadtest.Options{Addr: m.addr(), Conns: 32, Requests: 3000})
 	if err != nil || res.Failed != 0 {
@@ -357,5 +363,15 @@ func TestGracefulStopCleansUp(t *testing.T) {
 	}
 	if strings.Count(m.out.String(), `exit="exit status 0"`) != 2 {
 		t.Fatalf("workers did not exit cleanly:\n%s", m.out.String())
+	}
+}
+
+func TestClientWithoutMasterExits3(t *testing.T) {
+	env := append(os.Environ(), "XDG_RUNTIME_DIR="+runtimeDir(t))
+	for _, args := range [][]string{{"status"}, {"reload"}, {"stop", "--name", "nobody"}} {
+		_, stderr, code := runBaton(t, env, args...)
+		if code != 3 || !strings.Contains(stderr, "no baton master found") {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
 	}
 }

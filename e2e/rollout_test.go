@@ -104,6 +104,35 @@ func TestOneWorkerSurgeRolloutsFailNothing(t *testing.T) {
 	rolloutsUnderLoad(t, "one", 1, 10, "/", "")
 }
 
+func TestParallelRolloutsUnderLoadFailNothing(t *testing.T) {
+	m := startMaster(t, 4, "--name", "par", "-w", "4", "--parallel", "2", "-l", "127.0.0.1:0", "--", helloBin, "-ready-delay", "100ms")
+	l := startLoad(t, m.addr(), "/", 16)
+	for i := 0; i < 3; i++ {
+		unready, most := 0, 0
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		st, err := m.ctl.Reload(ctx, "", func(p supervisor.Progress) {
+			switch p.Step {
+			case "spawned":
+				unready++
+			case "ready":
+				unready--
+			}
+			most = max(most, unready)
+		})
+		cancel()
+		if err != nil || st.State != "done" || st.Replaced != 4 {
+			t.Fatalf("rollout: %v %+v", err, st)
+		}
+		if most != 2 {
+			t.Fatalf("at most %d new workers were unready at once, want exactly --parallel 2", most)
+		}
+	}
+	l.stop(t)
+	if g := generations(m.status()); g[4] != 4 {
+		t.Fatalf("generations %v", g)
+	}
+}
+
 func TestReplaceStrategyUnderLoadFailsNothing(t *testing.T) {
 	rolloutsUnderLoad(t, "repl", 4, 5, "/", "replace")
 }
