@@ -38,7 +38,7 @@ func (b *syncBuffer) String() string {
 
 // master is one running `baton run` under test.
 type master struct {
-	t      *testing.T
+	t      testing.TB
 	cmd    *exec.Cmd
 	out    *syncBuffer // stdout and stderr together
 	env    []string    // environment for client commands
@@ -49,7 +49,7 @@ type master struct {
 
 // runtimeDir is a short private XDG_RUNTIME_DIR (unix socket paths are
 // limited to 107 bytes, and t.TempDir() paths can be long).
-func runtimeDir(t *testing.T) string {
+func runtimeDir(t testing.TB) string {
 	dir, err := os.MkdirTemp("", "bt")
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +60,7 @@ func runtimeDir(t *testing.T) string {
 
 // startMaster runs `baton run ARGS...` with a private control directory
 // and waits until `ready` workers are ready.
-func startMaster(t *testing.T, ready int, args ...string) *master {
+func startMaster(t testing.TB, ready int, args ...string) *master {
 	t.Helper()
 	m := launch(t, args...)
 	m.waitReady(ready, 20*time.Second)
@@ -68,7 +68,7 @@ func startMaster(t *testing.T, ready int, args ...string) *master {
 }
 
 // launch starts `baton run ARGS...` without waiting for workers.
-func launch(t *testing.T, args ...string) *master {
+func launch(t testing.TB, args ...string) *master {
 	t.Helper()
 	xdg := runtimeDir(t)
 	env := append(os.Environ(), "XDG_RUNTIME_DIR="+xdg)
@@ -130,7 +130,7 @@ func (m *master) status() supervisor.Status {
 }
 
 // waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+func waitFor(t testing.TB, what string, timeout time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {
@@ -207,7 +207,7 @@ func (m *master) baton(args ...string) (string, string, int) {
 	return runBaton(m.t, m.env, args...)
 }
 
-func runBaton(t *testing.T, env []string, args ...string) (string, string, int) {
+func runBaton(t testing.TB, env []string, args ...string) (string, string, int) {
 	t.Helper()
 	cmd := exec.Command(batonBin, args...)
 	cmd.Env = env
@@ -245,7 +245,7 @@ func pids(st supervisor.Status) []int {
 }
 
 // writeScript writes an executable script into dir.
-func writeScript(t *testing.T, dir, name, body string) string {
+func writeScript(t testing.TB, dir, name, body string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
 	if err := os.WriteFile(p, []byte(body), 0o755); err != nil {
