@@ -375,3 +375,18 @@ func TestClientWithoutMasterExits3(t *testing.T) {
 		}
 	}
 }
+
+func TestWorkerNotReadyInTimeIsStoppedAndRetried(t *testing.T) {
+	dir := t.TempDir()
+	stamps := filepath.Join(dir, "stamps")
+	script := writeScript(t, dir, "mute.sh", "#!/bin/sh\ndate +%s%N >> "+stamps+"\nexec sleep 1000\n")
+	m := launch(t, "--name", "mute", "-w", "1", "-l", "127.0.0.1:0", "--ready-timeout", "300ms", "--stop-timeout", "1s", "--", script)
+	waitFor(t, "the worker to be retried", 10*time.Second, func() bool { return len(readStamps(t, stamps)) >= 2 })
+	out := m.out.String()
+	if !strings.Contains(out, `msg="worker failed"`) || !strings.Contains(out, "not ready within --ready-timeout 300ms") {
+		t.Fatalf("no readiness failure logged:\n%s", out)
+	}
+	if st := m.status(); countState(st, "ready") != 0 {
+		t.Fatalf("a worker that never notified counts as ready: %+v", st.Workers)
+	}
+}

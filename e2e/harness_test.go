@@ -112,6 +112,9 @@ func (m *master) kill() {
 		_ = m.cmd.Process.Kill()
 		<-m.exited
 	}
+	if strings.Contains(m.out.String(), "WARNING: DATA RACE") {
+		m.t.Errorf("the race detector fired in baton")
+	}
 	if m.t.Failed() {
 		m.t.Logf("baton output:\n%s", m.out.String())
 	}
@@ -193,6 +196,9 @@ func (m *master) wait(timeout time.Duration) int {
 	case <-m.exited:
 	case <-time.After(timeout):
 		m.t.Fatalf("baton did not exit within %s:\n%s", timeout, m.out.String())
+	}
+	if strings.Contains(m.out.String(), "WARNING: DATA RACE") {
+		m.t.Fatalf("the race detector fired in baton:\n%s", m.out.String())
 	}
 	var ee *exec.ExitError
 	if errors.As(m.err, &ee) {

@@ -26,7 +26,13 @@ func TestMain(m *testing.M) {
 	helloBin = filepath.Join(dir, "hello")
 	plainBin = filepath.Join(dir, "plainserver")
 	for bin, pkg := range map[string]string{batonBin: "../cmd/baton", helloBin: "../examples/hello", plainBin: "./testdata/plainserver"} {
-		out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput()
+		args := []string{"build", "-o", bin}
+		if bin == batonBin {
+			// The master itself runs under the race detector: its
+			// goroutines (supervisor, control, capture) are checked too.
+			args = append(args, "-race")
+		}
+		out, err := exec.Command("go", append(args, pkg)...).CombinedOutput()
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, out)
 			os.RemoveAll(dir)

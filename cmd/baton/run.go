@@ -98,7 +98,7 @@ func runMaster(cfg config.Config, l *loader) error {
 		}
 	}()
 	if len(cfg.Watch) > 0 {
-		go watch.Run(ctx, watch.Options{Paths: cfg.Watch}, sup.Changed)
+		go watch.New(watch.Options{Paths: cfg.Watch}).Run(ctx, sup.Changed)
 	}
 	m.log.Info("control socket", "path", m.ctlPath)
 	return sup.Run(ctx, filterSignals(sigs, m.log))

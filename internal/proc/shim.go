@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/wire"
 	"golang.org/x/sys/unix"
 )
@@ -37,9 +37,11 @@ func ExecShim(args []string) error {
 	if os.Getenv(wire.EnvListenFDs) != "" {
 		env = setEnv(env, wire.EnvListenPID, strconv.Itoa(os.Getpid()))
 	}
-	path, err := lookPath(args[0], env)
+	// The working directory is already the worker's: a relative path
+	// resolves against it, as the preflight check resolved it.
+	path, err := config.LookPath(args[0], "", env)
 	if err != nil {
-		return fmt.Errorf("exec %s: %w", args[0], err)
+		return fmt.Errorf("exec: %w", err)
 	}
 	if err := unix.Exec(path, args, env); err != nil {
 		return fmt.Errorf("exec %s: %w", path, err)
@@ -55,29 +57,4 @@ func setEnv(env []string, key, val string) []string {
 		}
 	}
 	return append(out, key+"="+val)
-}
-
-// lookPath resolves name through the PATH of env, as execvp would.
-func lookPath(name string, env []string) (string, error) {
-	if strings.Contains(name, "/") {
-		return name, nil
-	}
-	path := ""
-	for _, kv := range env {
-		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
-			path = v
-		}
-	}
-	for _, dir := range filepath.SplitList(path) {
-		if dir == "" {
-			dir = "."
-		}
-		p := filepath.Join(dir, name)
-		if unix.Access(p, unix.X_OK) == nil {
-			if st, err := os.Stat(p); err == nil && !st.IsDir() {
-				return p, nil
-			}
-		}
-	}
-	return "", fmt.Errorf("%q not found in PATH", name)
 }

@@ -20,34 +20,46 @@ type Options struct {
 	Quiet    time.Duration // how long changes must stop before firing; default 500ms
 }
 
-// Run calls changed once per burst of changes until ctx ends. changed
-// receives the paths that changed.
-func Run(ctx context.Context, opts Options, changed func(paths []string)) {
+// Watcher reports changes under its paths.
+type Watcher struct {
+	opts Options
+	last []uint64
+}
+
+// New takes the first fingerprint of every path now, so that a change
+// made right after New returns is seen by Run.
+func New(opts Options) *Watcher {
 	if opts.Interval <= 0 {
 		opts.Interval = 200 * time.Millisecond
 	}
 	if opts.Quiet <= 0 {
 		opts.Quiet = 500 * time.Millisecond
 	}
-	last := make([]uint64, len(opts.Paths))
+	w := &Watcher{opts: opts, last: make([]uint64, len(opts.Paths))}
 	for i, p := range opts.Paths {
-		last[i] = Fingerprint(p)
+		w.last[i] = Fingerprint(p)
 	}
+	return w
+}
+
+// Run calls changed once per burst of changes until ctx ends. changed
+// receives the paths that changed.
+func (w *Watcher) Run(ctx context.Context, changed func(paths []string)) {
 	pending := map[string]bool{}
 	var lastChange time.Time
-	tick := time.NewTicker(opts.Interval)
+	tick := time.NewTicker(w.opts.Interval)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case now := <-tick.C:
-			for i, p := range opts.Paths {
-				if fp := Fingerprint(p); fp != last[i] {
-					last[i], pending[p], lastChange = fp, true, now
+			for i, p := range w.opts.Paths {
+				if fp := Fingerprint(p); fp != w.last[i] {
+					w.last[i], pending[p], lastChange = fp, true, now
 				}
 			}
-			if len(pending) > 0 && now.Sub(lastChange) >= opts.Quiet {
+			if len(pending) > 0 && now.Sub(lastChange) >= w.opts.Quiet {
 				paths := make([]string, 0, len(pending))
 				for p := range pending {
 					paths = append(paths, p)

@@ -25,8 +25,8 @@ func TestSymlinkFlipFiresOnceAfterQuiet(t *testing.T) {
 	fired := make(chan []string, 10)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go Run(ctx, Options{Paths: []string{link}, Interval: 10 * time.Millisecond, Quiet: 100 * time.Millisecond},
-		func(p []string) { fired <- p })
+	w := New(Options{Paths: []string{link}, Interval: 10 * time.Millisecond, Quiet: 100 * time.Millisecond})
+	go w.Run(ctx, func(p []string) { fired <- p })
 	// Flip the link the way deploy tools do: a new link renamed over the old.
 	tmp := filepath.Join(dir, "current.tmp")
 	if err := os.Symlink("r2", tmp); err != nil {
