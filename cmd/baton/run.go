@@ -84,10 +84,13 @@ func runMaster(cfg config.Config, l *loader) error {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR2, syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGHUP)
 	defer signal.Stop(sigs)
+	launcher := &supervisor.ProcLauncher{
+		Name: cfg.Name, Sockets: m.socks, Self: self, NotifyDir: m.notifyDir,
+		Spawner: spawner, Guardian: m.guardian,
+		Output: logs.NewSink(os.Stdout, os.Stderr, logs.Format(cfg.LogFormat)),
+	}
 	sup := supervisor.New(supervisor.Options{
-		Name: cfg.Name, Config: cfg, Sockets: m.socks, Self: self, NotifyDir: m.notifyDir,
-		Spawner: spawner, Guardian: m.guardian, Logger: m.log,
-		Output:      logs.NewSink(os.Stdout, os.Stderr, logs.Format(cfg.LogFormat)),
+		Name: cfg.Name, Config: cfg, Sockets: m.socks, Launcher: launcher, Logger: m.log,
 		Reconfigure: l.reload, Compat: compatReader(cfg.Compat),
 	})
 	ctx, cancel := context.WithCancel(context.Background())

@@ -78,12 +78,9 @@ func (s *Supervisor) onRespawn(e respawnEvent) {
 func (s *Supervisor) onExit(e exitEvent) {
 	w := e.w
 	s.stopTimers(w)
-	s.closeNotify(w)
-	s.killGroup(w) // whatever it left behind in its group
-	if s.opts.Guardian != nil {
-		s.opts.Guardian.Forget(w.pid)
-	}
-	w.exit = describeExit(e.state)
+	w.proc.KillGroup() // whatever it left behind in its group
+	w.proc.Release()
+	w.exit, w.tail = e.exit, w.proc.Tail()
 	if err := s.transition(w, Exited); err != nil {
 		s.log.Error("exit", "err", err)
 	}
@@ -113,7 +110,7 @@ func (s *Supervisor) onCrash(w *worker, sl *slot) {
 		msg, reason = "worker failed", w.failure
 	}
 	s.log.Error(msg, "slot", w.slot, "pid", w.pid, "gen", w.gen, "exit", w.exit, "reason", reason,
-		"uptime", uptime.Round(time.Millisecond).String(), "last_output", w.tail.Lines())
+		"uptime", uptime.Round(time.Millisecond).String(), "last_output", w.tail)
 	if sl == nil || s.stopping {
 		return
 	}

@@ -96,9 +96,9 @@ func (s *Supervisor) rolloutWorkerExited(w *worker) bool {
 			reason = "exited before it was ready"
 		}
 		if r.failure == "" {
-			s.failRollout(w.slot, w.pid, fmt.Sprintf("slot %d: new worker pid %d %s (%s)", w.slot, w.pid, reason, w.exit), w.tail.Lines())
+			s.failRollout(w.slot, w.pid, fmt.Sprintf("slot %d: new worker pid %d %s (%s)", w.slot, w.pid, reason, w.exit), w.tail)
 		}
-		s.log.Warn("new worker failed", "rollout", r.id, "slot", w.slot, "pid", w.pid, "reason", reason, "exit", w.exit, "last_output", w.tail.Lines())
+		s.log.Warn("new worker failed", "rollout", r.id, "slot", w.slot, "pid", w.pid, "reason", reason, "exit", w.exit, "last_output", w.tail)
 		if sl := s.slots[w.slot]; sl.current == nil && !s.stopping {
 			s.start(sl) // replace strategy: the slot's old generation comes back
 		}

@@ -9,22 +9,16 @@ import (
 	"time"
 
 	"github.com/batonhq/baton/internal/config"
-	"github.com/batonhq/baton/internal/logs"
-	"github.com/batonhq/baton/internal/proc"
 	"github.com/batonhq/baton/internal/sockets"
 )
 
 // Options are what a supervisor needs from the master.
 type Options struct {
-	Name      string
-	Config    config.Config
-	Sockets   []*sockets.Socket
-	Self      string // path of the baton binary (for the exec shim)
-	NotifyDir string // private directory for workers' NOTIFY_SOCKETs
-	Spawner   *proc.Spawner
-	Guardian  *proc.Guardian // may be nil in tests
-	Output    *logs.Sink
-	Logger    *slog.Logger
+	Name     string
+	Config   config.Config
+	Sockets  []*sockets.Socket // shown in the status
+	Launcher Launcher          // starts the workers
+	Logger   *slog.Logger
 	// Reconfigure re-reads and validates the configuration for a rollout;
 	// nil means the start-up config is reused.
 	Reconfigure func() (config.Config, error)
@@ -190,7 +184,7 @@ func (s *Supervisor) beginStop(force bool) {
 	for _, w := range s.workers {
 		if force {
 			w.stopAsked = true
-			s.killGroup(w)
+			w.proc.KillGroup()
 			continue
 		}
 		s.drain(w)
@@ -209,7 +203,9 @@ func (s *Supervisor) drain(w *worker) {
 		return
 	}
 	s.stopTimers(w)
-	s.signal(w, w.spec.StopSignal)
+	if err := w.proc.Signal(w.spec.StopSignal); err != nil {
+		s.log.Warn("signal worker", "slot", w.slot, "pid", w.pid, "err", err)
+	}
 	w.timers = append(w.timers, s.after(w.spec.StopTimeout, timerEvent{w: w, kind: stopDeadline}))
 }
 
@@ -233,7 +229,7 @@ func (s *Supervisor) onTimer(e timerEvent) {
 		if w.state == Draining {
 			w.killed = true
 			s.log.Warn("worker did not exit within --stop-timeout: killing its process group", "slot", w.slot, "pid", w.pid, "gen", w.gen, "stop_timeout", w.spec.StopTimeout.String())
-			s.killGroup(w)
+			w.proc.KillGroup()
 		}
 	}
 }
