@@ -191,8 +191,8 @@ func newReloadCmd() *cobra.Command {
 			if st.State != "done" {
 				return fail(exitFailed, fmt.Errorf("rollout %d failed: %s", st.ID, st.Error), indent(st.Output)...)
 			}
-			fmt.Fprintf(out, "rollout %d done: %d workers replaced in %.1fs, %d killed after --stop-timeout\n",
-				st.ID, st.Replaced, st.Seconds, st.Killed)
+			fmt.Fprintf(out, "rollout %d done: %d workers replaced in %s, %d killed after --stop-timeout\n",
+				st.ID, st.Replaced, supervisor.Took(st.Seconds), st.Killed)
 			return nil
 		},
 	}

@@ -50,7 +50,7 @@ const (
 	fromFile = "file"
 )
 
-// File is the path of the TOML file the Raw was read from, if any.
+// setOrigin records where key's value came from.
 func (r *Raw) setOrigin(key, from string) {
 	if r.origin == nil {
 		r.origin = map[string]string{}
@@ -58,14 +58,11 @@ func (r *Raw) setOrigin(key, from string) {
 	r.origin[key] = from
 }
 
-// Where names a key for an error message: "--ready-timeout" when it came
-// from a flag, "ready_timeout (in FILE)" when it came from the file.
+// Where names a key for an error message: `FILE: key "ready_timeout"`
+// when its value came from the file, else the flag, "--ready-timeout".
 func (r *Raw) Where(key, file string) string {
-	switch r.origin[key] {
-	case fromFile:
+	if r.origin[key] == fromFile {
 		return fmt.Sprintf("%s: key %q", file, key)
-	case fromFlag:
-		return "--" + strings.ReplaceAll(key, "_", "-")
 	}
 	return "--" + strings.ReplaceAll(key, "_", "-")
 }

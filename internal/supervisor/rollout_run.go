@@ -193,7 +193,17 @@ func summary(st RolloutStatus) string {
 	if st.State == "failed" {
 		return fmt.Sprintf("rollout %d failed after %d of %d workers replaced: %s", st.ID, st.Replaced, st.Total, st.Error)
 	}
-	return fmt.Sprintf("rollout %d done: %d workers replaced in %.1fs, %d killed after --stop-timeout", st.ID, st.Replaced, st.Seconds, st.Killed)
+	return fmt.Sprintf("rollout %d done: %d workers replaced in %s, %d killed after --stop-timeout", st.ID, st.Replaced, Took(st.Seconds), st.Killed)
+}
+
+// Took renders a rollout's duration: milliseconds below a second, else
+// tenths of a second ("38ms", "1.2s").
+func Took(seconds float64) string {
+	d := time.Duration(seconds * float64(time.Second))
+	if d < time.Second {
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(100 * time.Millisecond).String()
 }
 
 // emit logs nothing itself: it feeds the requester's progress stream.
