@@ -56,25 +56,24 @@ func probeSockets(ls []config.Listen) []error {
 // effective is the config as `baton check` prints it: valid TOML that
 // `baton run -c` accepts.
 type effective struct {
-	Name          string   `toml:"name"`
-	Workers       int      `toml:"workers"`
-	Listen        []string `toml:"listen"`
-	Mode          string   `toml:"mode"`
-	Ready         string   `toml:"ready"`
-	ReadyTimeout  string   `toml:"ready_timeout"`
-	StopSignal    string   `toml:"stop_signal"`
-	StopTimeout   string   `toml:"stop_timeout"`
-	Parallel      int      `toml:"parallel"`
-	Strategy      string   `toml:"strategy"`
-	Watch         []string `toml:"watch,omitempty"`
-	Compat        string   `toml:"compat,omitempty"`
-	Control       string   `toml:"control,omitempty"`
-	LogFormat     string   `toml:"log_format"`
-	Env           []string `toml:"env,omitempty"`
-	Dir           string   `toml:"dir,omitempty"`
-	Pidfile       string   `toml:"pidfile,omitempty"`
-	ShutdownDelay string   `toml:"shutdown_delay"`
-	Command       []string `toml:"command"`
+	Name         string   `toml:"name"`
+	Workers      int      `toml:"workers"`
+	Listen       []string `toml:"listen"`
+	Mode         string   `toml:"mode"`
+	Ready        string   `toml:"ready"`
+	ReadyTimeout string   `toml:"ready_timeout"`
+	StopSignal   string   `toml:"stop_signal"`
+	StopTimeout  string   `toml:"stop_timeout"`
+	Parallel     int      `toml:"parallel"`
+	Strategy     string   `toml:"strategy"`
+	Watch        []string `toml:"watch,omitempty"`
+	Compat       string   `toml:"compat,omitempty"`
+	Control      string   `toml:"control,omitempty"`
+	LogFormat    string   `toml:"log_format"`
+	Env          []string `toml:"env,omitempty"`
+	Dir          string   `toml:"dir,omitempty"`
+	Pidfile      string   `toml:"pidfile,omitempty"`
+	Command      []string `toml:"command"`
 }
 
 func printConfig(w io.Writer, c config.Config) error {
@@ -83,7 +82,7 @@ func printConfig(w io.Writer, c config.Config) error {
 		ReadyTimeout: c.ReadyTimeout.String(), StopSignal: strings.TrimPrefix(unix.SignalName(c.StopSignal), "SIG"),
 		StopTimeout: c.StopTimeout.String(), Parallel: c.Parallel, Strategy: c.Strategy,
 		Watch: c.Watch, Compat: c.Compat, Control: c.Control, LogFormat: c.LogFormat,
-		Env: c.Env, Dir: c.Dir, Pidfile: c.Pidfile, ShutdownDelay: c.ShutdownDelay.String(), Command: c.Command,
+		Env: c.Env, Dir: c.Dir, Pidfile: c.Pidfile, Command: c.Command,
 	}
 	for _, l := range c.Listen {
 		e.Listen = append(e.Listen, l.String())

@@ -16,25 +16,24 @@ import (
 
 // Config is a validated, typed set of run options.
 type Config struct {
-	File          string // the TOML file read, if any
-	Name          string
-	Workers       int
-	Listen        []Listen
-	Ready         Readiness
-	ReadyTimeout  time.Duration
-	StopSignal    syscall.Signal
-	StopTimeout   time.Duration
-	Parallel      int
-	Strategy      string
-	Watch         []string
-	Compat        string
-	Control       string
-	LogFormat     string
-	Env           []string // KEY=VAL
-	Dir           string
-	Pidfile       string
-	ShutdownDelay time.Duration
-	Command       []string
+	File         string // the TOML file read, if any
+	Name         string
+	Workers      int
+	Listen       []Listen
+	Ready        Readiness
+	ReadyTimeout time.Duration
+	StopSignal   syscall.Signal
+	StopTimeout  time.Duration
+	Parallel     int
+	Strategy     string
+	Watch        []string
+	Compat       string
+	Control      string
+	LogFormat    string
+	Env          []string // KEY=VAL
+	Dir          string
+	Pidfile      string
+	Command      []string
 }
 
 // Listen is one socket to bind: a name for LISTEN_FDNAMES, and an address.
@@ -95,7 +94,6 @@ func Resolve(r Raw, file string) (Config, []error) {
 	c.ReadyTimeout = v.duration("ready_timeout", r.ReadyTimeout, DefaultReadyTimeout, true)
 	c.StopSignal = v.signal(r.StopSignal)
 	c.StopTimeout = v.duration("stop_timeout", r.StopTimeout, DefaultStopTimeout, true)
-	c.ShutdownDelay = v.duration("shutdown_delay", r.ShutdownDelay, 0, false)
 	c.Parallel = v.parallel(r.Parallel)
 	c.Strategy = v.strategy(r.Strategy, c.Workers)
 	c.Watch = v.paths("watch", r.Watch)
@@ -173,9 +171,13 @@ func (v *validator) mode(r Raw) {
 // unsupported rejects options of the contract that this version does not
 // implement yet, rather than silently ignoring them.
 func (v *validator) unsupported(r Raw) {
-	for key, val := range map[string]string{"proxy": r.Proxy, "port_env": r.PortEnv, "admin": r.Admin, "user": r.User, "group": r.Group} {
-		if val != "" {
-			v.fail(key, "not available in this version of baton (it needs --mode proxy, --admin or privilege dropping, which are not built yet)")
+	for _, o := range []struct{ key, val, needs string }{
+		{"proxy", r.Proxy, "proxy mode"}, {"port_env", r.PortEnv, "proxy mode"},
+		{"admin", r.Admin, "the admin HTTP endpoint"}, {"shutdown_delay", r.ShutdownDelay, "the admin HTTP endpoint's /readyz"},
+		{"user", r.User, "privilege dropping"}, {"group", r.Group, "privilege dropping"},
+	} {
+		if o.val != "" {
+			v.fail(o.key, "not available in this version of baton: %s is not built yet", o.needs)
 		}
 	}
 }
