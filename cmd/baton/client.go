@@ -33,6 +33,19 @@ func (t *target) client() (*control.Client, error) {
 	return control.NewClient(path), nil
 }
 
+// status finds the master and fetches its status.
+func (t *target) status(ctx context.Context) (*control.Client, supervisor.Status, error) {
+	cl, err := t.client()
+	if err != nil {
+		return nil, supervisor.Status{}, err
+	}
+	st, err := cl.Status(ctx)
+	if err != nil {
+		return nil, st, apiError(err)
+	}
+	return cl, st, nil
+}
+
 // apiError maps an error from the master to an exit code.
 func apiError(err error) error {
 	var ae *control.APIError
@@ -55,13 +68,9 @@ func newStatusCmd() *cobra.Command {
 		Short: "show the master, its sockets, workers and last rollout",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			cl, err := t.client()
+			_, st, err := t.status(c.Context())
 			if err != nil {
 				return err
-			}
-			st, err := cl.Status(c.Context())
-			if err != nil {
-				return apiError(err)
 			}
 			if asJSON {
 				enc := json.NewEncoder(c.OutOrStdout())
@@ -127,13 +136,9 @@ func newStopCmd() *cobra.Command {
 		Short: "gracefully stop the master and all workers (waits until it has exited)",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			cl, err := t.client()
+			cl, st, err := t.status(c.Context())
 			if err != nil {
 				return err
-			}
-			st, err := cl.Status(c.Context())
-			if err != nil {
-				return apiError(err)
 			}
 			if err := cl.Stop(c.Context(), force); err != nil {
 				return apiError(err)
