@@ -4,123 +4,108 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strings"
-	"sync"
-
-	"github.com/batonhq/baton/internal/wire"
-	"golang.org/x/sys/unix"
 )
 
-// Listener is an inherited listening socket and its LISTEN_FDNAMES name.
+// ErrNoSocket is wrapped by the error Listen returns when sockets were
+// inherited but none fits the name asked for.
+var ErrNoSocket = errors.New("no inherited socket by that name")
+
+// Listener is an inherited listening socket and its LISTEN_FDNAMES name
+// ("unknown" when the supervisor gave none).
 type Listener struct {
 	Name string
 	net.Listener
 }
 
-// inherited is the one piece of process-wide state in this package: the
-// sockets passed down at start. The activation environment itself is
-// process-wide, so the descriptors are taken once, marked close-on-exec,
-// and the LISTEN_* variables are unset so that children do not inherit
-// them.
-var inherited struct {
-	once  sync.Once
-	files []*os.File
-	names []string
-	err   error
-}
-
-func takeInherited() ([]*os.File, []string, error) {
-	inherited.once.Do(func() {
-		a, ok, err := wire.ParseActivation(os.Getenv)
-		if err != nil {
-			inherited.err = fmt.Errorf("read socket activation environment: %w", err)
-			return
-		}
-		// Sockets meant for another process (LISTEN_PID is not ours) are
-		// left alone: not ours to use or close.
-		if !ok || a.PID != os.Getpid() {
-			return
-		}
-		for i := 0; i < a.Count; i++ {
-			fd := wire.FirstFD + i
-			unix.CloseOnExec(fd)
-			inherited.files = append(inherited.files, os.NewFile(uintptr(fd), a.Names[i]))
-		}
-		inherited.names = a.Names
-		for _, k := range []string{wire.EnvListenFDs, wire.EnvListenPID, wire.EnvListenFDNames} {
-			_ = os.Unsetenv(k)
-		}
-	})
-	return inherited.files, inherited.names, inherited.err
-}
-
-// Listeners returns every inherited listening socket, in order (fd 3, 4,
-// ...). It returns none, and no error, when the process was not started by
-// baton or systemd socket activation. Each call returns new listeners on
-// the same sockets.
-func Listeners() ([]Listener, error) {
-	files, names, err := takeInherited()
+// Listen returns the listening socket to serve on.
+//
+// Under baton or systemd socket activation (LISTEN_FDS set and LISTEN_PID
+// equal to this process's pid) it returns the inherited socket whose
+// LISTEN_FDNAMES name is name. When exactly one socket was inherited it
+// is used whatever its name (`baton run -l :8080` names it socket0, plain
+// systemd-socket-activate leaves it "unknown"), so a program asking for
+// "http" runs unchanged under either; an empty name asks for that only
+// socket too. With several sockets and none of that name, the error wraps
+// ErrNoSocket and lists the names available.
+//
+// When nothing was inherited, or LISTEN_PID names another process (the
+// variables then leaked from a parent; they and the descriptors are left
+// untouched), Listen binds fallbackAddr itself: "HOST:PORT", ":PORT",
+// "[::1]:PORT" or "unix:/path" (an existing socket file is not removed).
+//
+// Each call returns a new net.Listener on a duplicate of the socket, so
+// closing one never closes another, and Listen can be called once per
+// name or several times for the same one.
+func Listen(name, fallbackAddr string) (net.Listener, error) {
+	socks, err := takeInherited()
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Listener, 0, len(files))
-	for i, f := range files {
-		ln, err := net.FileListener(f)
+	if len(socks) == 0 {
+		return listenFallback(fallbackAddr)
+	}
+	s, err := pick(socks, name)
+	if err != nil {
+		return nil, err
+	}
+	return s.listener()
+}
+
+// pick finds the socket Listen(name) means.
+func pick(socks []inheritedSocket, name string) (inheritedSocket, error) {
+	names := make([]string, len(socks))
+	for i, s := range socks {
+		if name != "" && s.name == name {
+			return s, nil
+		}
+		names[i] = s.name
+	}
+	if len(socks) == 1 {
+		return socks[0], nil
+	}
+	if name == "" {
+		return inheritedSocket{}, fmt.Errorf("listen on the only inherited socket: %w: there are %d (%s), name one",
+			ErrNoSocket, len(socks), strings.Join(names, ", "))
+	}
+	return inheritedSocket{}, fmt.Errorf("listen on inherited socket %q: %w: the supervisor passed %s",
+		name, ErrNoSocket, strings.Join(names, ", "))
+}
+
+// Listeners returns every inherited socket in order (fd 3, 4, ...), as
+// new listeners on duplicates of them. It returns none, and no error, when
+// the process was not socket-activated (or LISTEN_PID names another
+// process). It fails, naming the descriptor, when any inherited
+// descriptor is not a listening TCP or unix stream socket: use Listen by
+// name to take the usable ones from such a mixed set.
+func Listeners() ([]Listener, error) {
+	socks, err := takeInherited()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Listener, 0, len(socks))
+	for _, s := range socks {
+		ln, err := s.listener()
 		if err != nil {
 			for _, l := range out {
-				l.Close()
+				_ = l.Close()
 			}
-			return nil, fmt.Errorf("use inherited fd %d (%s) as a listener: %w", wire.FirstFD+i, names[i], err)
+			return nil, err
 		}
-		out = append(out, Listener{Name: names[i], Listener: ln})
+		out = append(out, Listener{Name: s.name, Listener: ln})
 	}
 	return out, nil
 }
 
-// Listen returns the inherited socket named name (LISTEN_FDNAMES) when run
-// under baton or systemd, else binds fallbackAddr itself: "HOST:PORT",
-// ":PORT", "[::1]:PORT" or "unix:/path". When exactly one socket is
-// inherited it is used whatever its name (`baton run -l :8080` names it
-// socket0, plain systemd-socket-activate leaves it unnamed); with several,
-// the name must match one of them.
-func Listen(name, fallbackAddr string) (net.Listener, error) {
-	files, names, err := takeInherited()
-	if err != nil {
-		return nil, err
-	}
-	if len(files) == 0 {
-		return listenFallback(fallbackAddr)
-	}
-	idx := -1
-	for i, n := range names {
-		if n == name {
-			idx = i
-			break
-		}
-	}
-	if idx < 0 && len(files) == 1 {
-		idx = 0 // one socket: it is the one, whatever it is called
-	}
-	if idx < 0 {
-		return nil, fmt.Errorf("no inherited socket named %q: the supervisor passed %s", name, strings.Join(names, ", "))
-	}
-	ln, err := net.FileListener(files[idx])
-	if err != nil {
-		return nil, fmt.Errorf("use inherited socket %q (fd %d): %w", name, wire.FirstFD+idx, err)
-	}
-	return ln, nil
-}
-
 func listenFallback(addr string) (net.Listener, error) {
 	if addr == "" {
-		return nil, errors.New("no inherited socket and no fallback address")
+		return nil, errors.New("listen: no socket inherited and no fallback address given")
 	}
-	network := "tcp"
+	network, where := "tcp", addr
 	if p, ok := strings.CutPrefix(addr, "unix:"); ok {
-		network, addr = "unix", p
+		network, where = "unix", p
 	}
-	ln, err := net.Listen(network, addr)
+	ln, err := net.Listen(network, where)
 	if err != nil {
 		return nil, fmt.Errorf("bind fallback address %s: %w", addr, err)
 	}

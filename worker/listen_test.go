@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -9,18 +10,22 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// The helper process: the test binary re-run with inherited sockets, since
-// LISTEN_PID must name the process that calls Listen.
+// TestMain also serves as the helper process: the test binary re-run with
+// real inherited descriptors and a real activation environment, since
+// LISTEN_PID must name the process that calls Listen. The parent cannot
+// know the child's pid before it starts, so LISTEN_PID=self is replaced
+// by the child's own pid here, before anything reads it.
 func TestMain(m *testing.M) {
 	if c := os.Getenv("WORKER_HELPER"); c != "" {
 		if os.Getenv("LISTEN_PID") == "self" {
 			os.Setenv("LISTEN_PID", strconv.Itoa(os.Getpid()))
 		}
-		if err := helper(c); err != nil {
+		if err := helpers[c](); err != nil {
 			fmt.Println("error:", err)
 			os.Exit(1)
 		}
@@ -29,9 +34,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func helper(c string) error {
-	switch c {
-	case "names":
+// helpers are the child's side of the tests below; each prints what it
+// saw on one line.
+var helpers = map[string]func() error{
+	"names": func() error {
 		lns, err := Listeners()
 		if err != nil {
 			return err
@@ -39,25 +45,70 @@ func helper(c string) error {
 		for _, l := range lns {
 			fmt.Printf("%s:%s ", l.Name, l.Addr().Network())
 		}
+		web, err := Listen("web", "")
+		if err != nil {
+			return err
+		}
+		// The parent dialed before starting us: take that connection.
+		_ = web.(*net.TCPListener).SetDeadline(time.Now().Add(5 * time.Second))
+		c, err := web.Accept()
+		if err != nil {
+			return err
+		}
+		_, _ = c.Write([]byte("served by the child\n"))
+		c.Close()
 		admin, err := Listen("admin", "")
 		if err != nil {
 			return err
 		}
-		fmt.Printf("admin=%s env=%q%q%q\n", admin.Addr(), os.Getenv("LISTEN_FDS"), os.Getenv("LISTEN_PID"), os.Getenv("LISTEN_FDNAMES"))
-		if _, err := Listen("nope", ""); err == nil || !strings.Contains(err.Error(), "web, admin") {
-			return fmt.Errorf("a missing name: %v", err)
-		}
-	case "otherpid":
+		_, missing := Listen("nope", "127.0.0.1:0")
+		_, unnamed := Listen("", "127.0.0.1:0")
+		fmt.Printf("admin=%s env=%q%q%q cloexec=%v|%v missing=%v|%v unnamed=%v\n", admin.Addr(),
+			os.Getenv("LISTEN_FDS"), os.Getenv("LISTEN_PID"), os.Getenv("LISTEN_FDNAMES"),
+			cloexec(3), cloexec(4), errors.Is(missing, ErrNoSocket), missing, errors.Is(unnamed, ErrNoSocket))
+		return nil
+	},
+	"otherpid": func() error {
+		warm, _ := net.Listen("tcp", "127.0.0.1:0") // the runtime's poller opens its fds now
+		warm.Close()
 		before := openFDs()
 		ln, err := Listen("web", "127.0.0.1:0")
 		if err != nil {
 			return err
 		}
-		flags, err := unix.FcntlInt(3, unix.F_GETFD, 0)
-		fmt.Printf("addr=%s fd3_open=%v fd3_cloexec=%v fds_added=%d env=%s\n", ln.Addr(), err == nil,
-			flags&unix.FD_CLOEXEC != 0, openFDs()-before, os.Getenv("LISTEN_PID"))
-	}
-	return nil
+		during := openFDs()
+		ln.Close()
+		fmt.Printf("addr=%s fd3_open=%v fd3_cloexec=%v fds_during=%+d fds_after=%+d env=%s\n", ln.Addr(),
+			isOpen(3), cloexec(3), during-before, openFDs()-before, os.Getenv("LISTEN_PID"))
+		return nil
+	},
+	"one": func() error {
+		ln, err := Listen("http", "")
+		if err != nil {
+			return err
+		}
+		_, err = Listen("", "")
+		fmt.Printf("addr=%s any=%v\n", ln.Addr(), err)
+		return nil
+	},
+	"mismatch": func() error {
+		named, err := Listen("http", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		ln, err := Listen("", "")
+		if err != nil {
+			return err
+		}
+		fmt.Printf("http=%s any=%s\n", named.Addr(), ln.Addr())
+		return nil
+	},
+	"datagram": func() error {
+		_, err := Listen("dns", "127.0.0.1:0")
+		_, all := Listeners()
+		fmt.Printf("listen=%v listeners=%v\n", err, all)
+		return nil
+	},
 }
 
 func openFDs() int {
@@ -65,12 +116,22 @@ func openFDs() int {
 	return len(ents)
 }
 
-// runHelper runs the helper case c with socks at fd 3, 4, ... and env.
-func runHelper(t *testing.T, c string, socks []*os.File, env ...string) string {
+func isOpen(fd int) bool {
+	_, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+	return err == nil
+}
+
+func cloexec(fd int) bool {
+	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+	return err == nil && flags&unix.FD_CLOEXEC != 0
+}
+
+// runHelper runs helper c with files at fd 3, 4, ... and env added.
+func runHelper(t *testing.T, c string, files []*os.File, env ...string) string {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), append(env, "WORKER_HELPER="+c)...)
-	cmd.ExtraFiles = socks
+	cmd.Env = append(os.Environ(), append(env, "WORKER_HELPER="+c, "GORACE=atexit_sleep_ms=0")...)
+	cmd.ExtraFiles = files
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("helper %s: %v\n%s", c, err, out)
@@ -78,6 +139,8 @@ func runHelper(t *testing.T, c string, socks []*os.File, env ...string) string {
 	return strings.TrimSpace(string(out))
 }
 
+// listenerFile binds network/addr and returns the listener and a
+// duplicate of its descriptor to pass down.
 func listenerFile(t *testing.T, network, addr string) (net.Listener, *os.File) {
 	t.Helper()
 	ln, err := net.Listen(network, addr)
@@ -94,56 +157,112 @@ func listenerFile(t *testing.T, network, addr string) (net.Listener, *os.File) {
 }
 
 func TestInheritedSocketsArriveNamedAndInOrder(t *testing.T) {
-	_, web := listenerFile(t, "tcp", "127.0.0.1:0")
-	sock := filepath.Join(t.TempDir(), "a.sock")
-	_, admin := listenerFile(t, "unix", sock)
-	out := runHelper(t, "names", []*os.File{web, admin}, "LISTEN_FDS=2", "LISTEN_PID=self", "LISTEN_FDNAMES=web:admin")
-	want := fmt.Sprintf(`web:tcp admin:unix admin=%s env=""""""`, sock)
+	web, webFile := listenerFile(t, "tcp", "127.0.0.1:0")
+	sock := filepath.Join(t.TempDir(), "admin.sock")
+	_, adminFile := listenerFile(t, "unix", sock)
+	c, err := net.Dial("tcp", web.Addr().String()) // queued until the child accepts
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	out := runHelper(t, "names", []*os.File{webFile, adminFile}, "LISTEN_FDS=2", "LISTEN_PID=self", "LISTEN_FDNAMES=web:admin")
+	want := fmt.Sprintf(`web:tcp admin:unix admin=%s env="""""" cloexec=true|true `+
+		`missing=true|listen on inherited socket "nope": no inherited socket by that name: the supervisor passed web, admin `+
+		`unnamed=true`, sock)
 	if out != want {
 		t.Fatalf("got  %s\nwant %s", out, want)
+	}
+	buf := make([]byte, 64)
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, _ := c.Read(buf); string(buf[:n]) != "served by the child\n" {
+		t.Fatalf("connection to the inherited socket got %q", buf[:n])
 	}
 }
 
 func TestListenPIDOfAnotherProcessIsIgnored(t *testing.T) {
 	inherited, web := listenerFile(t, "tcp", "127.0.0.1:0")
 	out := runHelper(t, "otherpid", []*os.File{web}, "LISTEN_FDS=1", "LISTEN_PID=1", "LISTEN_FDNAMES=web")
-	if strings.Contains(out, inherited.Addr().String()) {
-		t.Fatalf("used the socket meant for pid 1: %s", out)
+	if strings.Contains(out, inherited.Addr().String()) || !strings.HasPrefix(out, "addr=127.0.0.1:") {
+		t.Fatalf("did not bind the fallback: %s", out)
 	}
-	// fd 3 untouched (still open, still inheritable), one new fd for the
-	// fallback listener (plus the runtime's poller on first use), and the
+	// fd 3 untouched (open, still inheritable), exactly one descriptor for
+	// the fallback listener and none left after closing it, and the
 	// variables left for whoever they were meant for.
-	if !strings.Contains(out, "fd3_open=true fd3_cloexec=false") || !strings.Contains(out, "env=1") {
-		t.Fatalf("fd or env changed: %s", out)
+	if !strings.HasSuffix(out, "fd3_open=true fd3_cloexec=false fds_during=+1 fds_after=+0 env=1") {
+		t.Fatalf("fds or env changed: %s", out)
 	}
-	var added int
-	fmt.Sscanf(out[strings.Index(out, "fds_added=")+len("fds_added="):], "%d", &added)
-	if added < 1 || added > 3 {
-		t.Fatalf("fds added: %s", out)
+}
+
+func TestOneUnnamedSocketServesAnyName(t *testing.T) {
+	ln, f := listenerFile(t, "tcp", "127.0.0.1:0")
+	out := runHelper(t, "one", []*os.File{f}, "LISTEN_FDS=1", "LISTEN_PID=self", "LISTEN_FDNAMES=")
+	if want := "addr=" + ln.Addr().String() + " any=<nil>"; out != want {
+		t.Fatalf("got %s, want %s", out, want)
+	}
+}
+
+// baton names an unnamed --listen socket "socket0": a program asking for
+// "http" still gets the one socket it was given.
+func TestOneSocketServesWhateverItsName(t *testing.T) {
+	ln, f := listenerFile(t, "tcp", "127.0.0.1:0")
+	out := runHelper(t, "mismatch", []*os.File{f}, "LISTEN_FDS=1", "LISTEN_PID=self", "LISTEN_FDNAMES=socket0")
+	want := `http=` + ln.Addr().String() + ` any=` + ln.Addr().String()
+	if out != want {
+		t.Fatalf("got  %s\nwant %s", out, want)
+	}
+}
+
+func TestDatagramSocketIsRefusedClearly(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	f, err := pc.(*net.UDPConn).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := runHelper(t, "datagram", []*os.File{f}, "LISTEN_FDS=1", "LISTEN_PID=self", "LISTEN_FDNAMES=dns")
+	want := `use inherited fd 3 ("dns"): a datagram socket, not a listening stream socket`
+	if out != "listen="+want+" listeners="+want {
+		t.Fatalf("got %s", out)
 	}
 }
 
 func TestStandaloneBindsFallback(t *testing.T) {
-	ln, err := Listen("http", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	if ln.Addr().Network() != "tcp" {
-		t.Fatal(ln.Addr())
-	}
-	sock := filepath.Join(t.TempDir(), "s.sock")
-	uln, err := Listen("http", "unix:"+sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer uln.Close()
-	if c, err := net.Dial("unix", sock); err != nil {
-		t.Fatal(err)
-	} else {
+	for _, addr := range []string{"127.0.0.1:0", "unix:" + filepath.Join(t.TempDir(), "s.sock")} {
+		ln, err := Listen("http", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		network, where := "tcp", ln.Addr().String()
+		if strings.HasPrefix(addr, "unix:") {
+			network, where = "unix", strings.TrimPrefix(addr, "unix:")
+		}
+		c, err := net.Dial(network, where)
+		if err != nil {
+			t.Fatalf("%s: %v", addr, err)
+		}
 		c.Close()
+		ln.Close()
 	}
 	if _, err := Listen("http", ""); err == nil {
-		t.Fatal("no fallback accepted")
+		t.Fatal("no socket and no fallback: want an error")
+	}
+	if _, err := Listen("http", "unix:"+filepath.Join(t.TempDir(), "missing-dir", "s.sock")); err == nil ||
+		!strings.HasPrefix(err.Error(), "bind fallback address unix:") {
+		t.Fatalf("want a bind error naming the address, got %v", err)
+	}
+}
+
+func TestMalformedActivationEnvironment(t *testing.T) {
+	getenv := func(k string) string { return map[string]string{"LISTEN_FDS": "two", "LISTEN_PID": "1"}[k] }
+	if _, err := take(getenv, 1); err == nil || !strings.Contains(err.Error(), "LISTEN_FDS") {
+		t.Fatalf("want an error naming LISTEN_FDS, got %v", err)
+	}
+	getenv = func(k string) string { return map[string]string{"LISTEN_FDS": "1", "LISTEN_PID": "1"}[k] }
+	if socks, err := take(getenv, 2); socks != nil || err != nil {
+		t.Fatalf("another pid's sockets: got %v %v", socks, err)
 	}
 }

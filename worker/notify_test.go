@@ -2,37 +2,67 @@ package worker
 
 import (
 	"net"
+	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 )
 
+// notes receives the datagrams sent to a notify socket.
+type notes struct{ conn *net.UnixConn }
+
+// listenNotify listens on a unixgram socket named name.
+func listenNotify(t *testing.T, name string) *notes {
+	t.Helper()
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: name, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &notes{conn}
+}
+
+// notifySocket points NOTIFY_SOCKET at a fresh socket for this test.
+func notifySocket(t *testing.T) *notes {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "notify")
+	n := listenNotify(t, path)
+	t.Setenv("NOTIFY_SOCKET", path)
+	return n
+}
+
+// next returns the next datagram, failing the test after 10 s.
+func (n *notes) next(t *testing.T) string {
+	t.Helper()
+	buf := make([]byte, 4096)
+	_ = n.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	k, err := n.conn.Read(buf)
+	if err != nil {
+		t.Fatalf("no notification: %v", err)
+	}
+	return string(buf[:k])
+}
+
 func TestNotifyDatagrams(t *testing.T) {
-	for _, name := range []string{filepath.Join(t.TempDir(), "notify"), "@baton-test-" + strconv.Itoa(int(time.Now().UnixNano()))} {
-		conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: name, Net: "unixgram"})
-		if err != nil {
-			t.Fatal(err)
-		}
+	abstract := "@baton-worker-test-" + strconv.Itoa(os.Getpid())
+	for _, name := range []string{filepath.Join(t.TempDir(), "notify"), abstract} {
+		n := listenNotify(t, name)
 		t.Setenv("NOTIFY_SOCKET", name)
-		if err := Ready(); err != nil {
-			t.Fatal(err)
-		}
-		if err := Status("3 conns\nok"); err != nil {
-			t.Fatal(err)
-		}
-		if err := Stopping(); err != nil {
-			t.Fatal(err)
-		}
-		buf := make([]byte, 512)
-		for _, want := range []string{"READY=1", "STATUS=3 conns ok", "STOPPING=1"} {
-			_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-			n, err := conn.Read(buf)
-			if err != nil || string(buf[:n]) != want {
-				t.Fatalf("%s: got %q %v, want %q", name, buf[:n], err, want)
+		for _, send := range []func() error{Ready, func() error { return Status("3 conns\nok") }, Stopping,
+			func() error { return Notify("READY=1\nSTATUS=x") }} {
+			if err := send(); err != nil {
+				t.Fatalf("%s: %v", name, err)
 			}
 		}
-		conn.Close()
+		for _, want := range []string{"READY=1", "STATUS=3 conns ok", "STOPPING=1", "READY=1\nSTATUS=x"} {
+			if got := n.next(t); got != want {
+				t.Fatalf("%s: got %q, want %q", name, got, want)
+			}
+		}
+		if os.Getenv("NOTIFY_SOCKET") != name {
+			t.Fatal("NOTIFY_SOCKET was unset")
+		}
 	}
 }
 
@@ -40,5 +70,12 @@ func TestNotifyWithoutSocketIsNoOp(t *testing.T) {
 	t.Setenv("NOTIFY_SOCKET", "")
 	if err := Ready(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestNotifyToMissingSocketFails(t *testing.T) {
+	t.Setenv("NOTIFY_SOCKET", filepath.Join(t.TempDir(), "nobody"))
+	if err := Ready(); err == nil {
+		t.Fatal("want an error when nobody listens")
 	}
 }

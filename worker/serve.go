@@ -8,201 +8,97 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
-// ServeHTTP serves srv on every listener, sends READY=1 once it serves,
-// and when ctx ends drains it:
+// ServeHTTP serves srv on every listener until ctx ends (see
+// SignalContext), then drains it without the keep-alive close race and
+// runs the OnShutdown hooks. It is Run for an *http.Server:
 //
-//  1. STOPPING=1, and the listeners close (queued connections stay in the
-//     shared accept queue for the other workers);
-//  2. every response from then on carries "Connection: close", so each
-//     keep-alive connection closes right after its current request;
-//  3. a connection that is idle is closed only after IdleLinger (a request
-//     its client is sending at that moment is still read and answered),
-//     and whatever is still open at DrainTimeout is closed;
-//  4. shutdown hooks run, last registered first.
+//   - READY=1 is sent once every listener is in its accept loop;
+//   - when ctx ends: STOPPING=1, and the listeners close (connections
+//     queued on a socket shared with other workers stay queued for them);
+//   - from then on every response carries "Connection: close", including
+//     responses to requests already running and to requests that arrive
+//     on existing keep-alive connections, which are served normally, so
+//     each client learns to reconnect after its current request;
+//   - a connection idle during the drain is closed only after IdleLinger
+//     (and not while its next request is already waiting to be read), so
+//     a request its client has just sent is answered rather than lost;
+//   - the drain ends when no connection is left; at DrainTimeout the rest
+//     are closed, cutting off their requests;
+//   - the hooks run, last registered first.
 //
-// It returns nil after a clean drain, or the first serve, drain or hook
-// error.
+// Plain http.Server.Shutdown instead closes idle keep-alive connections at
+// once, racing with clients that are sending their next request on them.
+//
+// ServeHTTP installs a wrapper around srv.Handler (http.DefaultServeMux
+// when nil) and a ConnState hook that chains to srv.ConnState, so srv must
+// not be serving yet. Draining relies on HTTP/1.x "Connection: close";
+// HTTP/2 connections stay open until DrainTimeout. Hijacked connections
+// (WebSockets) are the handler's: close them from a hook. It returns nil
+// after a clean drain, else the errors of serving, draining and hooks.
 func ServeHTTP(ctx context.Context, srv *http.Server, lns []net.Listener, opts ...Option) error {
-	d := &drainer{srv: srv, conns: map[net.Conn]connInfo{}}
-	d.install()
-	serve := func() error {
-		errs := make(chan error, len(lns))
+	if len(lns) == 0 {
+		return errors.New("serve http: no listeners")
+	}
+	o := newOptions(opts)
+	d := newDrainer(srv, o.idleLinger, o.log)
+	serve := func(ready func()) error { return serveAll(srv, lns, d, ready) }
+	shutdown := func(ctx context.Context) error {
+		d.start()
+		var errs []error
 		for _, ln := range lns {
-			go func(ln net.Listener) { errs <- srv.Serve(ln) }(ln)
-		}
-		for range lns {
-			if err := <-errs; err != nil && !d.draining.Load() {
-				return fmt.Errorf("serve http: %w", err)
+			if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+				errs = append(errs, fmt.Errorf("close listener %s: %w", ln.Addr(), err))
 			}
 		}
-		return nil
-	}
-	shutdown := func(ctx context.Context) error {
-		d.draining.Store(true)
-		for _, ln := range lns {
-			ln.Close()
+		// A connection accepted just before the close is tracked by the
+		// time its accept loop returns: wait for the loops, then drain.
+		if err := d.loopsDone(ctx); err != nil {
+			return errors.Join(append(errs, err)...)
 		}
-		return d.drain(ctx, newOptions(opts).idleLinger)
+		return errors.Join(append(errs, d.wait(ctx))...)
 	}
 	return Run(ctx, serve, shutdown, opts...)
 }
 
-// Run is the generic form of ServeHTTP for any server: serve runs until
-// the server stops; when ctx ends, shutdown is called with the drain
-// deadline and must make serve return. Then the hooks run in reverse order.
-// Run sends READY=1 when serve has been started and STOPPING=1 when the
-// drain begins.
-func Run(ctx context.Context, serve func() error, shutdown func(context.Context) error, opts ...Option) error {
-	o := newOptions(opts)
-	served := make(chan error, 1)
-	go func() { served <- serve() }()
-	if o.notify {
-		_ = Ready()
-	}
-	var err error
-	select {
-	case err = <-served:
-		if err != nil {
-			return err
-		}
-	case <-ctx.Done():
-	}
-	if o.notify {
-		_ = Stopping()
-	}
-	dctx, cancel := context.WithTimeout(context.Background(), o.drainTimeout)
-	defer cancel()
-	err = shutdown(dctx)
-	if serr := <-served; err == nil {
-		err = serr
-	}
-	for i := len(o.hooks) - 1; i >= 0; i-- {
-		if herr := o.hooks[i](dctx); herr != nil && err == nil {
-			err = fmt.Errorf("shutdown hook %d: %w", i, herr)
+// serveAll runs srv.Serve on every listener, calls ready once all of them
+// accept, and returns when all have stopped, or at the first failure that
+// is not the drain closing them.
+func serveAll(srv *http.Server, lns []net.Listener, d *drainer, ready func()) error {
+	var waiting atomic.Int64
+	waiting.Store(int64(len(lns)))
+	accepting := func() {
+		if waiting.Add(-1) == 0 {
+			ready()
 		}
 	}
-	return err
-}
-
-// drainer tracks connections and closes them without the keep-alive race.
-type drainer struct {
-	srv      *http.Server
-	draining atomic.Bool
-	mu       sync.Mutex
-	conns    map[net.Conn]connInfo
-}
-
-type connInfo struct {
-	state http.ConnState
-	since time.Time // when it entered state
-}
-
-// install wraps the handler and ConnState hook of srv.
-func (d *drainer) install() {
-	next := d.srv.Handler
-	if next == nil {
-		next = http.DefaultServeMux
+	errs := make(chan error, len(lns))
+	for _, ln := range lns {
+		al := &acceptingListener{Listener: ln, accepting: accepting}
+		d.loops.Add(1)
+		go func() {
+			defer d.loops.Done()
+			errs <- srv.Serve(al)
+		}()
 	}
-	d.srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(&closingWriter{ResponseWriter: w, draining: &d.draining}, r)
-	})
-	userHook := d.srv.ConnState
-	d.srv.ConnState = func(c net.Conn, s http.ConnState) {
-		d.mu.Lock()
-		if s == http.StateClosed || s == http.StateHijacked {
-			delete(d.conns, c)
-		} else {
-			d.conns[c] = connInfo{state: s, since: time.Now()}
-		}
-		d.mu.Unlock()
-		if userHook != nil {
-			userHook(c, s)
+	for range lns {
+		if err := <-errs; err != nil && !d.started() {
+			return fmt.Errorf("serve http: %w", err)
 		}
 	}
+	return nil
 }
 
-// drain waits until every connection is gone, closing idle ones after
-// linger, and everything at ctx's deadline.
-func (d *drainer) drain(ctx context.Context, linger time.Duration) error {
-	start := time.Now()
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if d.closeIdle(start, linger) == 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			err := d.srv.Close()
-			return errors.Join(fmt.Errorf("drain: %w", ctx.Err()), err)
-		case <-tick.C:
-		}
-	}
+// acceptingListener reports its first Accept: the server is in its
+// accept loop, so the socket is being served.
+type acceptingListener struct {
+	net.Listener
+	once      sync.Once
+	accepting func()
 }
 
-// closeIdle closes connections idle (or new, with no request yet) for
-// linger, counting from the drain's start at the earliest, and returns how
-// many connections remain open.
-func (d *drainer) closeIdle(start time.Time, linger time.Duration) int {
-	now := time.Now()
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for c, info := range d.conns {
-		if info.state == http.StateActive {
-			continue
-		}
-		since := info.since
-		if since.Before(start) {
-			since = start
-		}
-		if now.Sub(since) >= linger {
-			c.Close()
-			delete(d.conns, c)
-		}
-	}
-	return len(d.conns)
+func (l *acceptingListener) Accept() (net.Conn, error) {
+	l.once.Do(l.accepting)
+	return l.Listener.Accept()
 }
-
-// closingWriter adds "Connection: close" to a response whose headers are
-// written while the server drains, so a request already running when the
-// drain began also ends its connection.
-type closingWriter struct {
-	http.ResponseWriter
-	draining *atomic.Bool
-	wrote    bool
-}
-
-func (w *closingWriter) mark() {
-	if !w.wrote {
-		w.wrote = true
-		if w.draining.Load() {
-			w.ResponseWriter.Header().Set("Connection", "close")
-		}
-	}
-}
-
-func (w *closingWriter) WriteHeader(code int) {
-	if code >= 200 {
-		w.mark()
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *closingWriter) Write(b []byte) (int, error) {
-	w.mark()
-	return w.ResponseWriter.Write(b)
-}
-
-// Flush writes the headers too; it keeps http.Flusher working.
-func (w *closingWriter) Flush() {
-	w.mark()
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-// Unwrap lets http.ResponseController reach the real writer.
-func (w *closingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,164 +1,205 @@
 package worker
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
-
-	"github.com/batonhq/baton/internal/loadtest"
 )
 
-// twoServers runs a "new" server and an "old" server on one shared socket
-// (as two baton workers are), drains the old one under keep-alive load and
-// returns the load's result. plain drains with http.Server.Shutdown
-// instead of ServeHTTP's drain.
-func twoServers(t *testing.T, plain bool) loadtest.Result {
+// quiet are the options of servers under test: no notify, no log lines.
+var quiet = []Option{WithoutNotify(), Logger(nil)}
+
+// waitUntil polls cond until it holds, failing the test after 10 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// serveQuiet runs ServeHTTP on a fresh loopback listener until the
+// returned cancel; result receives what it returned.
+func serveQuiet(t *testing.T, h http.Handler, opts ...Option) (addr string, cancel context.CancelFunc, result <-chan error) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	f, _ := ln.(*net.TCPListener).File()
-	oldLn, _ := net.FileListener(f)
-	f.Close()
-	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	newSrv := &http.Server{Handler: ok}
-	go func() { _ = newSrv.Serve(ln) }()
-	defer newSrv.Close()
-	oldSrv := &http.Server{Handler: ok}
 	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan error, 1)
-	go func() {
-		if plain {
-			go func() { _ = oldSrv.Serve(oldLn) }()
-			<-ctx.Done()
-			stopped <- oldSrv.Shutdown(context.Background())
-			return
-		}
-		stopped <- ServeHTTP(ctx, oldSrv, []net.Listener{oldLn}, WithoutNotify(), IdleLinger(200*time.Millisecond))
-	}()
-	lctx, lcancel := context.WithCancel(context.Background())
-	done := make(chan loadtest.Result, 1)
-	var served sync.WaitGroup
-	served.Add(1)
-	var once sync.Once
-	go func() {
-		res, _ := loadtest.Run(lctx, loadtest.Options{Addr: ln.Addr().String(), Conns: 32,
-			OnResponse: func(int, []byte) { once.Do(served.Done) }})
-		done <- res
-	}()
-	served.Wait()
-	time.Sleep(200 * time.Millisecond) // load spreads over both servers' connections
-	cancel()
-	if err := <-stopped; err != nil {
-		t.Fatalf("drain: %v", err)
-	}
-	time.Sleep(200 * time.Millisecond) // and continues on the new server
-	lcancel()
-	return <-done
+	res := make(chan error, 1)
+	go func() { res <- ServeHTTP(ctx, &http.Server{Handler: h}, []net.Listener{ln}, append(quiet, opts...)...) }()
+	t.Cleanup(cancel)
+	return ln.Addr().String(), cancel, res
 }
 
-func TestDrainUnderKeepAliveLoadFailsNothing(t *testing.T) {
-	for i := 0; i < 5; i++ {
-		res := twoServers(t, false)
-		t.Logf("ServeHTTP drain: %s", res)
-		if res.Failed != 0 {
-			t.Fatalf("drain %d: %d requests failed: %v", i, res.Failed, res.FirstErrors)
-		}
+// request writes one raw request on c and reads the response.
+func request(c net.Conn, br *bufio.Reader) (*http.Response, error) {
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n"); err != nil {
+		return nil, err
 	}
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		return nil, err
+	}
+	_, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, err
 }
 
-// The same with plain Shutdown, for comparison (BENCHMARKS.md): it closes
-// idle keep-alive connections at once and races with clients sending.
-// It only logs: the race is timing-dependent.
-func TestCompareWithPlainShutdown(t *testing.T) {
-	var failed int64
-	for i := 0; i < 5; i++ {
-		res := twoServers(t, true)
-		failed += res.Failed
-		t.Logf("plain Shutdown drain: %s", res)
+// A keep-alive connection idle when the drain starts still has its next
+// request answered (with Connection: close, even from a handler that
+// writes nothing); one that stays idle is closed after the linger.
+func TestIdleConnectionDuringDrain(t *testing.T) {
+	empty := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+	addr, drain, result := serveQuiet(t, empty, IdleLinger(300*time.Millisecond))
+	var conns [2]net.Conn
+	var readers [2]*bufio.Reader
+	for i := range conns {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns[i], readers[i] = c, bufio.NewReader(c)
+		if resp, err := request(c, readers[i]); err != nil || resp.Close {
+			t.Fatalf("before the drain: %v close=%v", err, resp != nil && resp.Close)
+		}
 	}
-	t.Logf("plain Shutdown: %d failed requests over 5 drains", failed)
+	drain()
+	waitUntil(t, "the listener to close", func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return errors.Is(err, syscall.ECONNREFUSED)
+	})
+	resp, err := request(conns[0], readers[0])
+	if err != nil || resp.StatusCode != 200 || !resp.Close {
+		t.Fatalf("request on an idle connection during the drain: %v, want 200 with Connection: close", err)
+	}
+	began := time.Now()
+	if _, err := readers[1].ReadByte(); err != io.EOF {
+		t.Fatalf("idle connection: want EOF after the linger, got %v", err)
+	}
+	if err := <-result; err != nil {
+		t.Fatalf("ServeHTTP: %v", err)
+	}
+	t.Logf("idle connection closed %v after the listener", time.Since(began).Round(time.Millisecond))
 }
 
 func TestHooksRunAfterInFlightRequestsInReverseOrder(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	entered := make(chan struct{})
 	var mu sync.Mutex
 	var events []string
 	record := func(e string) { mu.Lock(); events = append(events, e); mu.Unlock() }
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(entered)
-		time.Sleep(300 * time.Millisecond) // a slow request in flight during the drain
+		time.Sleep(300 * time.Millisecond) // a slow request in flight when the drain starts
 		_, _ = w.Write([]byte("done"))
 		record("request finished")
-	})}
-	ctx, cancel := context.WithCancel(context.Background())
-	result := make(chan error, 1)
-	go func() {
-		result <- ServeHTTP(ctx, srv, []net.Listener{ln}, WithoutNotify(),
-			OnShutdown(func(context.Context) error { record("close db"); return nil }),
-			OnShutdown(func(context.Context) error { record("flush cache"); return errors.New("flush failed") }))
-	}()
+	})
+	addr, drain, result := serveQuiet(t, slow,
+		OnShutdown(func(context.Context) error { record("close db"); return nil }),
+		OnShutdown(func(context.Context) error { record("flush cache"); return errors.New("flush failed") }),
+		OnShutdown(func(context.Context) error { record("stop metrics"); return nil }))
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
 	reply := make(chan error, 1)
 	go func() {
-		resp, err := http.Post("http://"+ln.Addr().String()+"/", "text/plain", nil)
-		if err == nil {
-			if !resp.Close {
-				err = errors.New("response during the drain lacks Connection: close")
-			}
-			resp.Body.Close()
+		resp, err := request(c, bufio.NewReader(c))
+		if err == nil && !resp.Close {
+			err = errors.New("a response sent during the drain lacks Connection: close")
 		}
 		reply <- err
 	}()
 	<-entered
-	cancel()
+	drain()
 	if err := <-reply; err != nil {
 		t.Fatal(err)
 	}
 	if err := <-result; err == nil || err.Error() != "shutdown hook 1: flush failed" {
-		t.Fatalf("ServeHTTP returned %v", err)
+		t.Fatalf("ServeHTTP returned %v, want the failed hook's error", err)
 	}
-	want := []string{"request finished", "flush cache", "close db"}
-	if len(events) != 3 || events[0] != want[0] || events[1] != want[1] || events[2] != want[2] {
-		t.Fatalf("order %v, want %v", events, want)
+	want := "request finished, stop metrics, flush cache, close db"
+	if got := strings.Join(events, ", "); got != want {
+		t.Fatalf("order %s, want %s", got, want)
 	}
 }
 
 func TestDrainDeadlineCutsOffStuckRequests(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	entered := make(chan struct{})
-	block := make(chan struct{})
-	defer close(block)
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	release := make(chan struct{})
+	defer close(release)
+	stuck := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(entered)
-		<-block
-	})}
-	ctx, cancel := context.WithCancel(context.Background())
-	result := make(chan error, 1)
+		<-release
+	})
+	hookRan := false
+	addr, drain, result := serveQuiet(t, stuck, DrainTimeout(200*time.Millisecond),
+		OnShutdown(func(ctx context.Context) error { hookRan = ctx.Err() == nil; return nil }))
 	go func() {
-		result <- ServeHTTP(ctx, srv, []net.Listener{ln}, WithoutNotify(), DrainTimeout(200*time.Millisecond))
+		if c, err := net.Dial("tcp", addr); err == nil {
+			defer c.Close()
+			_, _ = request(c, bufio.NewReader(c))
+		}
 	}()
-	go func() { _, _ = http.Get("http://" + ln.Addr().String()) }()
 	<-entered
-	cancel()
+	drain()
 	select {
 	case err := <-result:
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("want a deadline error, got %v", err)
+		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "1 connections still open") {
+			t.Fatalf("want a deadline error counting the connection, got %v", err)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("drain ignored its deadline")
+	}
+	if !hookRan {
+		t.Fatal("hooks did not run with a live context after a cut-off drain")
+	}
+}
+
+func TestServeHTTPWithoutListeners(t *testing.T) {
+	if err := ServeHTTP(context.Background(), &http.Server{}, nil, quiet...); err == nil {
+		t.Fatal("want an error")
+	}
+}
+
+// READY=1 comes once the server accepts, STOPPING=1 when it drains.
+func TestServeHTTPNotifies(t *testing.T) {
+	notes := notifySocket(t)
+	var n atomic.Int64
+	addr, drain, result := serveQuiet(t, counting(&n), func(o *options) { o.notify = true })
+	if got := notes.next(t); got != "READY=1\nSTATUS=serving" {
+		t.Fatalf("first notification %q", got)
+	}
+	resp, err := http.Post("http://"+addr, "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	http.DefaultClient.CloseIdleConnections()
+	drain()
+	if got := notes.next(t); got != "STOPPING=1\nSTATUS=draining" {
+		t.Fatalf("second notification %q", got)
+	}
+	if err := <-result; err != nil {
+		t.Fatal(err)
 	}
 }

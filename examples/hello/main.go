@@ -1,18 +1,22 @@
 // Command hello is baton's example server, built only on package worker:
-// it takes its socket from baton or systemd (or binds -addr when run
-// alone), reports READY=1, answers every request on / with one JSON line
-// naming the process that served it, and drains on SIGTERM.
+// it takes its socket from baton or systemd (the one named "http", or the
+// only one), or binds -addr when run alone; reports READY=1 once it
+// serves; answers every request with one JSON line naming the process
+// that served it; and drains on SIGTERM.
 //
-//	GET /              {"pid":123,"slot":"0","generation":"1","dir":"/srv/app","version":"42"}
-//	GET /?sleep=300ms  the same, after 300 ms (to have requests in flight)
+//	curl localhost:8080/             {"pid":123,"slot":"0","generation":"1","dir":"/srv/app","version":"42"}
+//	curl 'localhost:8080/?sleep=300ms'  the same, 300 ms later (a request to keep in flight)
+//
+// slot and generation come from BATON_SLOT and BATON_GENERATION, version
+// from the file VERSION in the working directory (all empty when absent).
 package main
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
-	"fmt"
-	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -22,54 +26,65 @@ import (
 	"github.com/batonhq/baton/worker"
 )
 
-type reply struct {
-	PID        int    `json:"pid"`
-	Slot       string `json:"slot"`
-	Generation string `json:"generation"`
-	Dir        string `json:"dir"`
-	Version    string `json:"version"`
-}
-
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "address to bind when no socket is inherited")
-	readyDelay := flag.Duration("ready-delay", 0, "wait this long before serving (simulates a slow start)")
+	addr := flag.String("addr", "127.0.0.1:8080", "address to bind when no socket is inherited (HOST:PORT or unix:/path)")
+	readyDelay := flag.Duration("ready-delay", 0, "wait this long before serving and reporting ready (a slow start)")
 	flag.Parse()
-	log.SetFlags(0)
-	log.SetPrefix(fmt.Sprintf("hello[%d]: ", os.Getpid()))
-	if err := run(*addr, *readyDelay); err != nil {
-		log.Fatal(err)
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil)).With("pid", os.Getpid())
+	if err := run(*addr, *readyDelay, log); err != nil {
+		log.Error("hello failed", "err", err)
+		os.Exit(1)
 	}
 }
 
-func run(addr string, readyDelay time.Duration) error {
+func run(addr string, readyDelay time.Duration, log *slog.Logger) error {
 	ln, err := worker.Listen("http", addr)
 	if err != nil {
 		return err
 	}
-	dir, _ := os.Getwd()
-	version, _ := os.ReadFile("VERSION")
-	me := reply{PID: os.Getpid(), Slot: os.Getenv("BATON_SLOT"), Generation: os.Getenv("BATON_GENERATION"),
-		Dir: dir, Version: strings.TrimSpace(string(version))}
-	body, err := json.Marshal(me)
+	handler, err := newHandler()
 	if err != nil {
 		return err
 	}
+	ctx, stop := worker.SignalContext(context.Background())
+	defer stop()
+	time.Sleep(readyDelay)
+	log.Info("serving", "addr", ln.Addr().String())
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	return worker.ServeHTTP(ctx, srv, []net.Listener{ln}, worker.Logger(log))
+}
+
+// newHandler answers every request with this process's identity, after
+// the duration in the query parameter sleep, if any.
+func newHandler() (http.Handler, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	version, err := os.ReadFile("VERSION")
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	body, err := json.Marshal(struct {
+		PID        int    `json:"pid"`
+		Slot       string `json:"slot"`
+		Generation string `json:"generation"`
+		Dir        string `json:"dir"`
+		Version    string `json:"version"`
+	}{os.Getpid(), os.Getenv("BATON_SLOT"), os.Getenv("BATON_GENERATION"), dir, strings.TrimSpace(string(version))})
+	if err != nil {
+		return nil, err
+	}
 	body = append(body, '\n')
-	mux := http.NewServeMux()
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if d, err := time.ParseDuration(r.URL.Query().Get("sleep")); err == nil && d > 0 {
-			time.Sleep(d)
+			select {
+			case <-time.After(d):
+			case <-r.Context().Done():
+				return // the client left
+			}
 		}
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(body)
-	})
-	time.Sleep(readyDelay)
-	ctx, stop := worker.SignalContext(context.Background())
-	defer stop()
-	log.Printf("serving on %s", ln.Addr())
-	_ = worker.Status("serving")
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	err = worker.ServeHTTP(ctx, srv, []net.Listener{ln},
-		worker.OnShutdown(func(context.Context) error { log.Print("drained"); return nil }))
-	return err
+	}), nil
 }
