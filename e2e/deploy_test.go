@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,14 +41,14 @@ func flip(t *testing.T, link, target string) {
 // versions asks n times and counts the VERSION each answer reports.
 func versions(t *testing.T, addr string, n int) map[string]int {
 	t.Helper()
-	pc := newPidCounter()
+	var mu sync.Mutex
 	out := map[string]int{}
 	res, err := loadtest.Run(context.Background(), loadtest.Options{Addr: addr, Conns: 4, Requests: n, OnResponse: func(_ int, b []byte) {
 		var r helloReply
 		if json.Unmarshal(b, &r) == nil {
-			pc.mu.Lock()
+			mu.Lock()
 			out[r.Version]++
-			pc.mu.Unlock()
+			mu.Unlock()
 		}
 	}})
 	if err != nil || res.Failed != 0 {

@@ -53,31 +53,9 @@ func probeSockets(ls []config.Listen) []error {
 	return problems
 }
 
-// effective is the config as `baton check` prints it: valid TOML that
-// `baton run -c` accepts.
-type effective struct {
-	Name         string   `toml:"name"`
-	Workers      int      `toml:"workers"`
-	Listen       []string `toml:"listen"`
-	Mode         string   `toml:"mode"`
-	Ready        string   `toml:"ready"`
-	ReadyTimeout string   `toml:"ready_timeout"`
-	StopSignal   string   `toml:"stop_signal"`
-	StopTimeout  string   `toml:"stop_timeout"`
-	Parallel     int      `toml:"parallel"`
-	Strategy     string   `toml:"strategy"`
-	Watch        []string `toml:"watch,omitempty"`
-	Compat       string   `toml:"compat,omitempty"`
-	Control      string   `toml:"control,omitempty"`
-	LogFormat    string   `toml:"log_format"`
-	Env          []string `toml:"env,omitempty"`
-	Dir          string   `toml:"dir,omitempty"`
-	Pidfile      string   `toml:"pidfile,omitempty"`
-	Command      []string `toml:"command"`
-}
-
 func printConfig(w io.Writer, c config.Config) error {
-	e := effective{
+	// The effective config as a file `baton run -c` accepts.
+	e := config.Raw{
 		Name: c.Name, Workers: c.Workers, Mode: "inherit", Ready: c.Ready.String(),
 		ReadyTimeout: c.ReadyTimeout.String(), StopSignal: strings.TrimPrefix(unix.SignalName(c.StopSignal), "SIG"),
 		StopTimeout: c.StopTimeout.String(), Parallel: c.Parallel, Strategy: c.Strategy,

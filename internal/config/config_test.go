@@ -112,3 +112,15 @@ func TestParseListen(t *testing.T) {
 		}
 	}
 }
+
+// Every flag reaches its field: the flag name is the TOML key with '-'.
+func TestEveryFlagOverridesItsKey(t *testing.T) {
+	dir := t.TempDir()
+	c, problems := resolveArgs(t, "-l", ":0", "--dir", dir, "--env", "A=1", "--watch", dir, "--pidfile", "/tmp/p", "--control", "/tmp/c", "sh")
+	if problems != nil {
+		t.Fatal(problems)
+	}
+	if c.Dir != dir || len(c.Env) != 1 || len(c.Watch) != 1 || c.Pidfile != "/tmp/p" || c.Control != "/tmp/c" {
+		t.Fatalf("%+v", c)
+	}
+}

@@ -76,7 +76,7 @@ func copyField(dst, src *Raw, key string) {
 	d, s := reflect.ValueOf(dst).Elem(), reflect.ValueOf(src).Elem()
 	t := d.Type()
 	for i := 0; i < t.NumField(); i++ {
-		if t.Field(i).Tag.Get("toml") == key {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("toml"), ","); name == key {
 			d.Field(i).Set(s.Field(i))
 			return
 		}

@@ -11,32 +11,33 @@ import (
 )
 
 // Raw is the configuration as text, exactly as given in the TOML file or on
-// the command line, before validation. Durations, signals and addresses stay
+// the command line, before validation; it is also the form `baton check`
+// prints, so the printed file uses exactly the keys the loader reads. Durations, signals and addresses stay
 // strings here so that every bad value can be reported with its origin.
 type Raw struct {
 	Name          string   `toml:"name"`
 	Workers       int      `toml:"workers"`
 	Listen        []string `toml:"listen"`
 	Mode          string   `toml:"mode"`
-	Proxy         string   `toml:"proxy"`
-	PortEnv       string   `toml:"port_env"`
+	Proxy         string   `toml:"proxy,omitempty"`
+	PortEnv       string   `toml:"port_env,omitempty"`
 	Ready         string   `toml:"ready"`
 	ReadyTimeout  string   `toml:"ready_timeout"`
 	StopSignal    string   `toml:"stop_signal"`
 	StopTimeout   string   `toml:"stop_timeout"`
 	Parallel      int      `toml:"parallel"`
 	Strategy      string   `toml:"strategy"`
-	Watch         []string `toml:"watch"`
-	Compat        string   `toml:"compat"`
-	Control       string   `toml:"control"`
-	Admin         string   `toml:"admin"`
+	Watch         []string `toml:"watch,omitempty"`
+	Compat        string   `toml:"compat,omitempty"`
+	Control       string   `toml:"control,omitempty"`
+	Admin         string   `toml:"admin,omitempty"`
 	LogFormat     string   `toml:"log_format"`
-	Env           []string `toml:"env"`
-	Dir           string   `toml:"dir"`
-	User          string   `toml:"user"`
-	Group         string   `toml:"group"`
-	Pidfile       string   `toml:"pidfile"`
-	ShutdownDelay string   `toml:"shutdown_delay"`
+	Env           []string `toml:"env,omitempty"`
+	Dir           string   `toml:"dir,omitempty"`
+	User          string   `toml:"user,omitempty"`
+	Group         string   `toml:"group,omitempty"`
+	Pidfile       string   `toml:"pidfile,omitempty"`
+	ShutdownDelay string   `toml:"shutdown_delay,omitempty"`
 	Command       []string `toml:"command"`
 
 	// origin maps a key (TOML spelling) to where its value came from; keys
