@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,12 +21,13 @@ type Config struct {
 	Name         string
 	Workers      int
 	Listen       []Listen
+	ListenMode   os.FileMode // of every unix: listen socket; 0: from the umask
 	Ready        Readiness
 	ReadyTimeout time.Duration
 	StopSignal   syscall.Signal
 	StopTimeout  time.Duration
 	Parallel     int
-	Strategy     string
+	Strategy     Strategy
 	Watch        []string
 	Compat       string
 	Control      string
@@ -39,8 +41,9 @@ type Config struct {
 // Listen is one socket to bind: a name for LISTEN_FDNAMES, and an address.
 type Listen struct {
 	Name    string
-	Network string // "tcp" or "unix"
-	Address string // host:port, or the unix socket path
+	Network string      // "tcp" or "unix"
+	Address string      // host:port, or the unix socket path
+	Mode    os.FileMode // unix only: the socket file's permissions; 0: from the umask
 }
 
 // String renders the socket as the --listen syntax.
@@ -53,22 +56,18 @@ func (l Listen) String() string {
 
 // Readiness says when a new worker counts as ready.
 type Readiness struct {
-	Kind  string        // "notify" or "delay"
-	Delay time.Duration // for "delay"
+	Kind  ReadyKind
+	Delay time.Duration // for ReadyDelay
 }
 
+// String renders the readiness as the --ready syntax: "notify" or
+// "delay:2s".
 func (r Readiness) String() string {
-	if r.Kind == "delay" {
+	if r.Kind == ReadyDelay {
 		return "delay:" + r.Delay.String()
 	}
-	return r.Kind
+	return r.Kind.String()
 }
-
-// Strategies of a rollout.
-const (
-	StrategySurge   = "surge"
-	StrategyReplace = "replace"
-)
 
 // Defaults.
 const (
@@ -81,25 +80,30 @@ var nameRE = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,255}$`)
 
 // Resolve validates r and fills in defaults. file names the TOML file for
 // messages ("" when none). It returns every problem found, each one line
-// naming the flag or key and what would be valid.
+// naming the flag or key and what would be valid; [Problems] joins them.
 func Resolve(r Raw, file string) (Config, []error) {
 	v := validator{raw: &r, file: file}
 	c := Config{File: file}
 	c.Command = v.command(r.Command)
 	c.Name = v.name(r.Name, c.Command)
 	c.Workers = v.workers(r.Workers)
-	c.Listen = v.listen(r.Listen)
+	c.ListenMode = v.listenMode(r.ListenMode)
+	c.Listen = v.listen(r.Listen, c.ListenMode)
 	v.mode(r)
+	before := len(v.problems)
 	c.Ready = v.ready(r.Ready)
 	c.ReadyTimeout = v.duration("ready_timeout", r.ReadyTimeout, DefaultReadyTimeout, true)
+	if len(v.problems) == before {
+		v.readyFits(c.Ready, c.ReadyTimeout)
+	}
 	c.StopSignal = v.signal(r.StopSignal)
 	c.StopTimeout = v.duration("stop_timeout", r.StopTimeout, DefaultStopTimeout, true)
 	c.Parallel = v.parallel(r.Parallel)
 	c.Strategy = v.strategy(r.Strategy, c.Workers)
 	c.Watch = v.paths("watch", r.Watch)
 	c.Compat = v.compat(r.Compat)
-	c.Control = v.absPath(r.Control)
-	c.Pidfile = v.absPath(r.Pidfile)
+	c.Control = v.control(r.Control)
+	c.Pidfile = v.pidfile(r.Pidfile)
 	c.LogFormat = v.logFormat(r.LogFormat)
 	c.Env = v.env(r.Env)
 	c.Dir = v.dir(r.Dir)
@@ -110,6 +114,29 @@ func Resolve(r Raw, file string) (Config, []error) {
 	return c, v.problems
 }
 
+// Problems joins a list of problems into one error, one problem a line, or
+// returns nil for none: the one way lists of problems become an error.
+func Problems(errs []error) error {
+	return errors.Join(errs...)
+}
+
+// CheckWorkers says whether n is a valid number of workers, 1..MaxWorkers.
+func CheckWorkers(n int) error {
+	if err := checkRange(n); err != nil {
+		return fmt.Errorf("%d workers %w", n, err)
+	}
+	return nil
+}
+
+// checkRange is the one definition of the range of workers (and of
+// --parallel): 1..MaxWorkers.
+func checkRange(n int) error {
+	if n < 1 || n > MaxWorkers {
+		return fmt.Errorf("is out of range: valid is 1..%d", MaxWorkers)
+	}
+	return nil
+}
+
 type validator struct {
 	raw      *Raw
 	file     string
@@ -118,6 +145,15 @@ type validator struct {
 
 func (v *validator) fail(key, format string, args ...any) {
 	v.problems = append(v.problems, fmt.Errorf("%s: %s", v.raw.Where(key, v.file), fmt.Sprintf(format, args...)))
+}
+
+// label names a key inside a message about another: --ready-timeout, or
+// ready_timeout when its value came from the file.
+func (v *validator) label(key string) string {
+	if v.raw.origin[key] == fromFile {
+		return key
+	}
+	return "--" + strings.ReplaceAll(key, "_", "-")
 }
 
 func (v *validator) command(cmd []string) []string {
@@ -142,8 +178,8 @@ func (v *validator) workers(n int) int {
 	if v.raw.origin["workers"] == "" && n == 0 {
 		return runtime.NumCPU()
 	}
-	if n < 1 || n > MaxWorkers {
-		v.fail("workers", "%d is out of range: valid is 1..%d", n, MaxWorkers)
+	if err := checkRange(n); err != nil {
+		v.fail("workers", "%d %v", n, err)
 	}
 	return n
 }
@@ -152,8 +188,8 @@ func (v *validator) parallel(n int) int {
 	if v.raw.origin["parallel"] == "" && n == 0 {
 		return 1
 	}
-	if n < 1 || n > MaxWorkers {
-		v.fail("parallel", "%d is out of range: valid is 1..%d", n, MaxWorkers)
+	if err := checkRange(n); err != nil {
+		v.fail("parallel", "%d %v", n, err)
 	}
 	return n
 }
@@ -185,19 +221,28 @@ func (v *validator) unsupported(r Raw) {
 func (v *validator) ready(s string) Readiness {
 	switch {
 	case s == "" || s == "notify":
-		return Readiness{Kind: "notify"}
+		return Readiness{Kind: ReadyNotify}
 	case strings.HasPrefix(s, "delay:"):
 		d, err := time.ParseDuration(strings.TrimPrefix(s, "delay:"))
 		if err != nil || d < 0 {
 			v.fail("ready", "%q has a bad duration: want delay:DUR with a Go duration such as delay:500ms", s)
 		}
-		return Readiness{Kind: "delay", Delay: d}
+		return Readiness{Kind: ReadyDelay, Delay: d}
 	case s == "tcp" || strings.HasPrefix(s, "http:"):
 		v.fail("ready", "%q probes a worker's own port and needs --mode proxy: with inherited sockets use notify or delay:DUR", s)
 	default:
 		v.fail("ready", "%q is not valid: valid is notify or delay:DUR (e.g. delay:2s)", s)
 	}
-	return Readiness{Kind: "notify"}
+	return Readiness{Kind: ReadyNotify}
+}
+
+// readyFits refuses a fixed delay that the ready timeout would cut short:
+// every worker would be stopped as failed, forever.
+func (v *validator) readyFits(r Readiness, timeout time.Duration) {
+	if r.Kind == ReadyDelay && r.Delay >= timeout {
+		v.fail("ready", "%s is not shorter than %s %s: every worker would time out; raise %s or shorten the delay",
+			r, v.label("ready_timeout"), timeout, v.label("ready_timeout"))
+	}
 }
 
 func (v *validator) duration(key, s string, def time.Duration, positive bool) time.Duration {
@@ -234,18 +279,19 @@ func (v *validator) signal(s string) syscall.Signal {
 	return sig
 }
 
-func (v *validator) strategy(s string, workers int) string {
-	switch s {
-	case "", StrategySurge:
+func (v *validator) strategy(s string, workers int) Strategy {
+	if s == "" {
 		return StrategySurge
-	case StrategyReplace:
-		if workers == 1 {
-			v.fail("strategy", "replace with 1 worker would leave nothing serving during a rollout: use surge")
-		}
-		return StrategyReplace
 	}
-	v.fail("strategy", "%q is not valid: valid is surge or replace", s)
-	return StrategySurge
+	st, err := ParseStrategy(s)
+	if err != nil {
+		v.fail("strategy", "%v", err)
+		return StrategySurge
+	}
+	if st == StrategyReplace && workers == 1 {
+		v.fail("strategy", "replace with 1 worker would leave nothing serving during a rollout: use surge")
+	}
+	return st
 }
 
 func (v *validator) logFormat(s string) string {

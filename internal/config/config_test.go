@@ -35,7 +35,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(problems)
 	}
 	if c.Name != "sh" || c.Workers < 1 || c.StopTimeout != 30*time.Second || c.ReadyTimeout != time.Minute ||
-		c.StopSignal != syscall.SIGTERM || c.Strategy != "surge" || c.Parallel != 1 || c.Ready.Kind != "notify" {
+		c.StopSignal != syscall.SIGTERM || c.Strategy != StrategySurge || c.Parallel != 1 || c.Ready.Kind != ReadyNotify {
 		t.Fatalf("defaults: %+v", c)
 	}
 	if c.Listen[0] != (Listen{Name: "socket0", Network: "tcp", Address: ":8080"}) {
@@ -95,10 +95,10 @@ func TestUnknownKeysHaveLineAndColumn(t *testing.T) {
 
 func TestParseListen(t *testing.T) {
 	good := map[string]Listen{
-		"127.0.0.1:80":      {"socket0", "tcp", "127.0.0.1:80"},
-		"web=[::1]:8080":    {"web", "tcp", "[::1]:8080"},
-		":0":                {"socket0", "tcp", ":0"},
-		"api=unix:/run/a.s": {"api", "unix", "/run/a.s"},
+		"127.0.0.1:80":      {Name: "socket0", Network: "tcp", Address: "127.0.0.1:80"},
+		"web=[::1]:8080":    {Name: "web", Network: "tcp", Address: "[::1]:8080"},
+		":0":                {Name: "socket0", Network: "tcp", Address: ":0"},
+		"api=unix:/run/a.s": {Name: "api", Network: "unix", Address: "/run/a.s"},
 	}
 	for in, want := range good {
 		got, err := ParseListen(in, 0)
@@ -116,11 +116,22 @@ func TestParseListen(t *testing.T) {
 // Every flag reaches its field: the flag name is the TOML key with '-'.
 func TestEveryFlagOverridesItsKey(t *testing.T) {
 	dir := t.TempDir()
-	c, problems := resolveArgs(t, "-l", ":0", "--dir", dir, "--env", "A=1", "--watch", dir, "--pidfile", "/tmp/p", "--control", "/tmp/c", "sh")
+	pid, ctl := filepath.Join(dir, "p"), filepath.Join(dir, "c")
+	c, problems := resolveArgs(t, "-l", ":0", "--dir", dir, "--env", "A=1", "--watch", dir, "--pidfile", pid, "--control", ctl, "sh")
 	if problems != nil {
 		t.Fatal(problems)
 	}
-	if c.Dir != dir || len(c.Env) != 1 || len(c.Watch) != 1 || c.Pidfile != "/tmp/p" || c.Control != "/tmp/c" {
+	if c.Dir != dir || len(c.Env) != 1 || len(c.Watch) != 1 || c.Pidfile != pid || c.Control != ctl {
 		t.Fatalf("%+v", c)
 	}
+}
+
+// writeFile writes body to a new file in a test directory.
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "b.toml")
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -24,6 +24,7 @@ func BindFlags(fs *pflag.FlagSet) *Flags {
 	fs.StringVar(&r.Name, "name", "", "name of this master for client commands (default: base name of COMMAND)")
 	fs.IntVarP(&r.Workers, "workers", "w", 0, "number of workers, 1..1024 (default: number of CPUs)")
 	fs.StringArrayVarP(&r.Listen, "listen", "l", nil, "`[NAME=]ADDR` to listen on: HOST:PORT, :PORT, [::1]:PORT, unix:/path (repeatable)")
+	fs.StringVar(&r.ListenMode, "listen-mode", "", "permissions of unix: listen sockets, octal `MODE` such as 0660 (default: from the umask)")
 	fs.StringVar(&r.Mode, "mode", "", "how workers get sockets: inherit")
 	fs.StringVar(&r.Proxy, "proxy", "", "proxy mode only: tcp|http")
 	fs.StringVar(&r.PortEnv, "port-env", "", "proxy mode only: variable carrying the worker's port (default PORT)")

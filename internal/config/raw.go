@@ -1,10 +1,8 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
@@ -18,6 +16,7 @@ type Raw struct {
 	Name          string   `toml:"name"`
 	Workers       int      `toml:"workers"`
 	Listen        []string `toml:"listen"`
+	ListenMode    string   `toml:"listen_mode,omitempty"`
 	Mode          string   `toml:"mode"`
 	Proxy         string   `toml:"proxy,omitempty"`
 	PortEnv       string   `toml:"port_env,omitempty"`
@@ -68,28 +67,6 @@ func (r *Raw) Where(key, file string) string {
 	return "--" + strings.ReplaceAll(key, "_", "-")
 }
 
-// LoadFile reads a TOML file strictly: unknown keys and type mismatches are
-// problems with line and column. The returned Raw has its keys' origin set
-// to the file.
-func LoadFile(path string) (Raw, []error) {
-	var r Raw
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return r, []error{fmt.Errorf("--config: read %w", err)}
-	}
-	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
-		return Raw{}, decodeProblems(path, err)
-	}
-	var present map[string]any
-	if err := toml.Unmarshal(data, &present); err == nil {
-		for k := range present {
-			r.setOrigin(k, fromFile)
-		}
-	}
-	return r, nil
-}
-
 // decodeProblems turns a go-toml error into one problem per bad key, each
 // with FILE:LINE:COLUMN.
 func decodeProblems(path string, err error) []error {
@@ -122,7 +99,7 @@ func oneLine(s string) string {
 
 // Keys lists every valid TOML key, in documentation order.
 func Keys() []string {
-	return []string{"name", "workers", "listen", "mode", "proxy", "port_env", "ready",
+	return []string{"name", "workers", "listen", "listen_mode", "mode", "proxy", "port_env", "ready",
 		"ready_timeout", "stop_signal", "stop_timeout", "parallel", "strategy", "watch",
 		"compat", "control", "admin", "log_format", "env", "dir", "user", "group",
 		"pidfile", "shutdown_delay", "command"}

@@ -1,0 +1,38 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Raw renders the validated configuration back as the file's keys, with
+// every default filled in: what `baton check` prints, and what `baton run
+// -c` accepts as it is.
+func (c Config) Raw() Raw {
+	r := Raw{
+		Name: c.Name, Workers: c.Workers, Mode: "inherit", Ready: c.Ready.String(),
+		ReadyTimeout: c.ReadyTimeout.String(), StopSignal: signalName(c),
+		StopTimeout: c.StopTimeout.String(), Parallel: c.Parallel, Strategy: c.Strategy.String(),
+		Watch: c.Watch, Compat: c.Compat, Control: c.Control, LogFormat: c.LogFormat,
+		Env: c.Env, Dir: c.Dir, Pidfile: c.Pidfile, Command: c.Command,
+	}
+	if c.ListenMode != 0 {
+		r.ListenMode = fmt.Sprintf("%04o", uint32(c.ListenMode))
+	}
+	for _, l := range c.Listen {
+		r.Listen = append(r.Listen, l.String())
+	}
+	return r
+}
+
+// signalName spells the stop signal as --stop-signal takes it: TERM, or a
+// number when it has no name.
+func signalName(c Config) string {
+	if name := unix.SignalName(c.StopSignal); name != "" {
+		return strings.TrimPrefix(name, "SIG")
+	}
+	return strconv.Itoa(int(c.StopSignal))
+}
