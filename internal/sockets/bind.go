@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/batonhq/baton/internal/config"
 	"golang.org/x/sys/unix"
 )
 
@@ -18,13 +19,21 @@ type Socket struct {
 	Network string   // "tcp" or "unix"
 	Addr    string   // the bound address (the real port when 0 was asked)
 	File    *os.File // the listening descriptor, close-on-exec in the master
+
+	bound unix.Sockaddr // tcp: the address bound, to bind it again when healing
+	file  fileID        // unix: the socket file this master created
 }
 
-// Spec says what to bind.
-type Spec struct {
-	Name    string
-	Network string // "tcp" or "unix"
-	Address string // host:port or a unix socket path
+// fileID identifies a file by device and inode.
+type fileID struct{ dev, ino uint64 }
+
+// statID returns path's identity without following a symlink.
+func statID(path string) (fileID, bool) {
+	var st unix.Stat_t
+	if err := unix.Lstat(path, &st); err != nil {
+		return fileID{}, false
+	}
+	return fileID{dev: uint64(st.Dev), ino: st.Ino}, true
 }
 
 // Backlog returns the kernel's largest accept backlog (net.core.somaxconn),
@@ -41,9 +50,9 @@ func Backlog() int {
 	return n
 }
 
-// BindAll binds every spec in order. On any error, the sockets already
+// BindAll binds every socket in order. On any error, the sockets already
 // bound are closed and the error names the address.
-func BindAll(specs []Spec) ([]*Socket, error) {
+func BindAll(specs []config.Listen) ([]*Socket, error) {
 	out := make([]*Socket, 0, len(specs))
 	for _, s := range specs {
 		sock, err := Bind(s)
@@ -63,23 +72,27 @@ func CloseAll(socks []*Socket) {
 	}
 }
 
-// Close closes the descriptor and removes a unix socket's file.
+// Close closes the descriptor and removes a unix socket's file, only when
+// the file at that path is still the one this master created.
 func (s *Socket) Close() {
-	if s.Network == "unix" {
-		_ = os.Remove(s.Addr)
+	if s.Network == "unix" && s.file != (fileID{}) {
+		if id, ok := statID(s.Addr); ok && id == s.file {
+			_ = os.Remove(s.Addr)
+		}
 	}
 	_ = s.File.Close()
 }
 
-// Bind creates one listening socket.
-func Bind(s Spec) (*Socket, error) {
+// Bind creates one listening socket. A unix socket gets s.Mode (when not
+// 0) after bind and before listen, so no client connects before it is set.
+func Bind(s config.Listen) (*Socket, error) {
 	if s.Network == "unix" {
 		return bindUnix(s)
 	}
 	return bindTCP(s)
 }
 
-func bindTCP(s Spec) (*Socket, error) {
+func bindTCP(s config.Listen) (*Socket, error) {
 	host, port, _ := net.SplitHostPort(s.Address)
 	p, _ := strconv.Atoi(port)
 	if host == "" {
@@ -107,7 +120,7 @@ func bindTCP(s Spec) (*Socket, error) {
 	return listenTCP(s, unix.AF_INET6, sa, false)
 }
 
-func listenTCP(s Spec, family int, sa unix.Sockaddr, dualStack bool) (*Socket, error) {
+func listenTCP(s config.Listen, family int, sa unix.Sockaddr, dualStack bool) (*Socket, error) {
 	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("bind %s: create socket: %w", s.Address, err)
@@ -129,7 +142,7 @@ func listenTCP(s Spec, family int, sa unix.Sockaddr, dualStack bool) (*Socket, e
 	return finishListen(s, fd)
 }
 
-func finishListen(s Spec, fd int) (*Socket, error) {
+func finishListen(s config.Listen, fd int) (*Socket, error) {
 	if err := unix.Listen(fd, Backlog()); err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("bind %s: %w", s.Address, err)
@@ -139,6 +152,7 @@ func finishListen(s Spec, fd int) (*Socket, error) {
 	if s.Network == "tcp" {
 		if sa, err := unix.Getsockname(fd); err == nil {
 			sock.Addr = sockaddrString(sa)
+			sock.bound = sa
 		}
 	}
 	return sock, nil
@@ -158,7 +172,7 @@ func sockaddrString(sa unix.Sockaddr) string {
 	return ""
 }
 
-func bindUnix(s Spec) (*Socket, error) {
+func bindUnix(s config.Listen) (*Socket, error) {
 	if err := removeStale(s.Address); err != nil {
 		return nil, err
 	}
@@ -170,7 +184,30 @@ func bindUnix(s Spec) (*Socket, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("bind unix:%s: %w", s.Address, err)
 	}
-	return finishListen(s, fd)
+	id, _ := statID(s.Address)
+	if err := setMode(s); err != nil {
+		unix.Close(fd)
+		_ = os.Remove(s.Address)
+		return nil, err
+	}
+	sock, err := finishListen(s, fd)
+	if err != nil {
+		_ = os.Remove(s.Address)
+		return nil, err
+	}
+	sock.file = id
+	return sock, nil
+}
+
+// setMode gives a freshly bound unix socket file its --listen-mode.
+func setMode(s config.Listen) error {
+	if s.Mode == 0 {
+		return nil
+	}
+	if err := os.Chmod(s.Address, s.Mode.Perm()); err != nil {
+		return fmt.Errorf("bind unix:%s: set mode %04o: %w", s.Address, uint32(s.Mode.Perm()), err)
+	}
+	return nil
 }
 
 // removeStale removes a unix socket file that nothing listens on any more;
