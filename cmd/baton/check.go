@@ -43,7 +43,7 @@ func probeSockets(ls []config.Listen) []error {
 		if l.Network != "tcp" {
 			continue
 		}
-		s, err := sockets.Bind(sockets.Spec{Name: l.Name, Network: l.Network, Address: l.Address})
+		s, err := sockets.Bind(l)
 		if err != nil {
 			problems = append(problems, fmt.Errorf("--listen: %w", err))
 			continue
