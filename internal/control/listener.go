@@ -3,34 +3,136 @@ package control
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
-	"syscall"
+	"sync"
 
+	"github.com/batonhq/baton/internal/config"
 	"golang.org/x/sys/unix"
 )
 
-// Listen creates the control socket at path with mode 0600. A stale socket
-// is replaced; one a live master answers on is an error.
-func Listen(path string) (net.Listener, error) {
-	if alive(path) {
-		return nil, fmt.Errorf("control socket %s: another master is running with this name (choose another --name)", path)
+// Socket is a master's control socket and its claim on the name: a unix
+// listener at Path (mode 0600) and an exclusive lock on Path()+".lock",
+// held until Close. It is a net.Listener; whoever closes it (Serve does,
+// when its context ends) gives the name up.
+type Socket struct {
+	net.Listener
+	path string
+	file fileID // the socket file this master bound
+	lock *nameLock
+	once sync.Once
+	err  error
+}
+
+// Listen takes the name and creates the control socket at path. It first
+// locks PATH.lock, so that of two masters started at once with one name
+// exactly one goes on; then it replaces a stale socket (one nothing answers
+// on) and nothing else: a live socket, a regular file, a directory, a
+// symlink or anything else at path is an error, left as it is.
+func Listen(path string) (*Socket, error) {
+	if len(path) > config.MaxUnixPath {
+		return nil, fmt.Errorf("control socket %s: unix socket path is %d bytes, the limit is %d", path, len(path), config.MaxUnixPath)
 	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("control socket %s: remove stale socket: %w", path, err)
-	}
-	old := syscall.Umask(0o177)
-	ln, err := net.Listen("unix", path)
-	syscall.Umask(old)
+	lock, err := lockName(path)
 	if err != nil {
 		return nil, fmt.Errorf("control socket %s: %w", path, err)
 	}
+	s, err := listenLocked(path)
+	if err != nil {
+		lock.release()
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
+	}
+	s.lock = lock
+	return s, nil
+}
+
+// listenLocked clears the way and binds, with the name's lock held.
+func listenLocked(path string) (*Socket, error) {
+	if err := removeStale(path); err != nil {
+		return nil, err
+	}
+	ln, id, err := bindPrivate(path)
+	if err != nil {
+		return nil, err
+	}
+	return &Socket{Listener: ln, path: path, file: id}, nil
+}
+
+// removeStale removes a dead socket at path, and refuses anything else.
+func removeStale(path string) error {
+	st, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if st.Mode().Type() != fs.ModeSocket {
+		return errors.New("exists and is not a socket: baton only replaces a stale socket")
+	}
+	if alive(path) {
+		return errNameTaken // a master that takes no lock
+	}
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("remove stale socket: %w", err)
+	}
+	return nil
+}
+
+// bindPrivate binds a unix socket at path, makes it 0600 before it
+// listens (so no one connects meanwhile, and no process-wide umask is
+// changed), and returns it with the identity of its file.
+func bindPrivate(path string) (net.Listener, fileID, error) {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fileID{}, fmt.Errorf("create socket: %w", err)
+	}
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: path}); err != nil {
+		return nil, fileID{}, fmt.Errorf("bind: %w", err)
+	}
+	id, _ := lstatID(path)
+	ln, err := listenPrivate(path, f)
+	if err != nil {
+		_ = os.Remove(path)
+		return nil, fileID{}, err
+	}
+	return ln, id, nil
+}
+
+func listenPrivate(path string, f *os.File) (net.Listener, error) {
 	if err := os.Chmod(path, 0o600); err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("control socket %s: chmod: %w", path, err)
+		return nil, fmt.Errorf("chmod: %w", err)
+	}
+	if err := unix.Listen(int(f.Fd()), 128); err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	ln, err := net.FileListener(f)
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
 	}
 	return ln, nil
+}
+
+// Path is where the socket listens.
+func (s *Socket) Path() string { return s.path }
+
+// Close stops listening, removes the socket file if it is still the one
+// this master bound (never a socket another master put there since),
+// removes the lock file and gives up the name. It may be called more than
+// once; later calls return the first result.
+func (s *Socket) Close() error {
+	s.once.Do(func() {
+		s.err = s.Listener.Close()
+		if id, ok := lstatID(s.path); ok && id == s.file {
+			_ = os.Remove(s.path)
+		}
+		s.lock.release()
+	})
+	return s.err
 }
 
 // peerListener drops connections from users other than root and the
