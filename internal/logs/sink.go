@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,18 +26,42 @@ const (
 )
 
 // Sink writes worker lines to the master's stdout and stderr. Lines from
-// many workers are written whole, never interleaved.
+// many workers are written whole, never interleaved. Each stream has its
+// own lock, so a slow reader of stdout does not delay stderr.
 type Sink struct {
-	mu     sync.Mutex // one line at a time
-	stdout io.Writer
-	stderr io.Writer
+	stdout stream
+	stderr stream
 	format Format
 	now    func() time.Time
 }
 
-// NewSink returns a sink writing in format to stdout and stderr.
+// stream is one output and the lock that keeps its lines whole.
+type stream struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (s stream) write(b []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, _ = s.w.Write(b)
+}
+
+// NewSink returns a sink writing in format to stdout and stderr. When both
+// are the same writer they share one lock.
 func NewSink(stdout, stderr io.Writer, format Format) *Sink {
-	return &Sink{stdout: stdout, stderr: stderr, format: format, now: time.Now}
+	outMu, errMu := new(sync.Mutex), new(sync.Mutex)
+	if sameWriter(stdout, stderr) {
+		errMu = outMu
+	}
+	return &Sink{stdout: stream{outMu, stdout}, stderr: stream{errMu, stderr}, format: format, now: time.Now}
+}
+
+// sameWriter says whether a and b are one writer, without panicking on
+// writers of types that cannot be compared.
+func sameWriter(a, b io.Writer) bool {
+	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
+	return ta == tb && ta != nil && ta.Comparable() && a == b
 }
 
 // NewLogger returns the master's slog logger, writing to w in the sink's
@@ -65,7 +90,9 @@ type jsonLine struct {
 	Msg    string `json:"msg"`
 }
 
-// Write writes one line (without its newline) from o.
+// Write writes one line (without its newline) from o. It never fails:
+// an error of the stream is dropped (an [Output] counts it), so the
+// capture of a worker's pipe goes on draining it.
 func (s *Sink) Write(o Origin, line []byte) {
 	var buf []byte
 	if s.format == JSON {
@@ -82,13 +109,11 @@ func (s *Sink) Write(o Origin, line []byte) {
 		buf = appendSafe(buf, line)
 	}
 	buf = append(buf, '\n')
-	w := s.stdout
 	if o.Stream == "stderr" {
-		w = s.stderr
+		s.stderr.write(buf)
+		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, _ = w.Write(buf)
+	s.stdout.write(buf)
 }
 
 // appendSafe appends line with invalid UTF-8 replaced and control

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"io"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 func TestCaptureSplitsLongLinesAndKeepsTail(t *testing.T) {
@@ -30,4 +32,78 @@ func TestCaptureSplitsLongLinesAndKeepsTail(t *testing.T) {
 	if len(tail.Lines()) != TailLines {
 		t.Fatalf("tail keeps %d", len(tail.Lines()))
 	}
+}
+
+// blockingWriter blocks every Write until release is closed, like a
+// reader of stdout that stopped reading.
+type blockingWriter struct {
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingWriter) Write(p []byte) (int, error) {
+	b.entered <- struct{}{}
+	<-b.release
+	return len(p), nil
+}
+
+func TestSlowStdoutDoesNotDelayStderr(t *testing.T) {
+	slow := &blockingWriter{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	defer close(slow.release)
+	var errOut syncBuffer
+	s := NewSink(slow, &errOut, Text)
+	go s.Write(Origin{Slot: 0, PID: 1, Stream: "stdout"}, []byte("stuck"))
+	<-slow.entered
+	done := make(chan struct{})
+	go func() { s.Write(Origin{Slot: 1, PID: 2, Stream: "stderr"}, []byte("urgent")); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("stderr waited for a blocked stdout")
+	}
+	if errOut.String() != "[slot 1 pid 2] urgent\n" {
+		t.Fatalf("%q", errOut.String())
+	}
+}
+
+// One writer for both streams (2>&1 into one buffer) keeps one lock:
+// lines stay whole and the race detector sees no concurrent writes.
+func TestOneWriterForBothStreamsKeepsLinesWhole(t *testing.T) {
+	var buf bytes.Buffer
+	s := NewSink(&buf, &buf, Text)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			stream := []string{"stdout", "stderr"}[i%2]
+			for range 200 {
+				s.Write(Origin{Slot: i, PID: i, Stream: stream}, []byte(strings.Repeat("z", 100)))
+			}
+		})
+	}
+	wg.Wait()
+	for _, l := range strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n") {
+		if !strings.HasSuffix(l, "] "+strings.Repeat("z", 100)) {
+			t.Fatalf("torn line %q", l)
+		}
+	}
+	if sameWriter(failingWriter{}, func() io.Writer { var b bytes.Buffer; return &b }()) {
+		t.Fatal("different writers are not the same")
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
