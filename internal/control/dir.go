@@ -79,7 +79,8 @@ func Find(path, name string) (string, error) {
 // ErrAmbiguous means several masters run and none was named.
 var ErrAmbiguous = errors.New("more than one baton master")
 
-// Live lists the names of masters with a live control socket in dir.
+// Live lists the names of masters with a live control socket in dir. Only
+// NAME.sock files count: a master's lock file, NAME.sock.lock, is not one.
 func Live(dir string) []string {
 	matches, _ := filepath.Glob(filepath.Join(dir, "*.sock"))
 	var out []string
