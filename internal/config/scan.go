@@ -76,9 +76,19 @@ func (s *scanner) check(e, value *unstable.Node) {
 	}
 }
 
+// tomlKind is the TOML type that each kind of Raw field wants.
+var tomlKind = map[reflect.Kind]unstable.Kind{
+	reflect.String: unstable.String, reflect.Int: unstable.Integer, reflect.Slice: unstable.Array,
+}
+
+// tomlNames names TOML types for messages; the others are dates and times.
+var tomlNames = map[unstable.Kind]string{
+	unstable.String: "a string", unstable.Integer: "an integer", unstable.Float: "a float",
+	unstable.Bool: "a boolean", unstable.Array: "an array", unstable.InlineTable: "a table",
+}
+
 func (s *scanner) checkValue(key string, kind reflect.Kind, at, value *unstable.Node) {
-	want := map[reflect.Kind]unstable.Kind{reflect.String: unstable.String, reflect.Int: unstable.Integer, reflect.Slice: unstable.Array}[kind]
-	if value.Kind != want {
+	if value.Kind != tomlKind[kind] {
 		s.fail(s.where(value, at), "key %q: want %s, got %s", key, kindName(kind), s.describe(value))
 		return
 	}
@@ -109,11 +119,7 @@ func (s *scanner) fail(at *unstable.Node, format string, args ...any) {
 
 // describe names a value's TOML type, with the value when it is short.
 func (s *scanner) describe(n *unstable.Node) string {
-	names := map[unstable.Kind]string{
-		unstable.String: "a string", unstable.Integer: "an integer", unstable.Float: "a float",
-		unstable.Bool: "a boolean", unstable.Array: "an array", unstable.InlineTable: "a table",
-	}
-	name, ok := names[n.Kind]
+	name, ok := tomlNames[n.Kind]
 	if !ok {
 		name = "a date or time"
 	}
