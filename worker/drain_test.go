@@ -27,7 +27,7 @@ func counting(n *atomic.Int64) http.Handler {
 // share one), and the old one drains while the load runs on. The load
 // client never re-sends a request (internal/loadtest writes raw POSTs),
 // so every request lost to the drain is counted. plain drains with
-// http.Server.Shutdown instead of ServeHTTP.
+// http.Server.Shutdown instead of Serve.
 func rollover(t *testing.T, plain bool) loadtest.Result {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -50,7 +50,7 @@ func rollover(t *testing.T, plain bool) loadtest.Result {
 	stopped := make(chan error, 1)
 	go func() {
 		if !plain {
-			stopped <- ServeHTTP(ctx, oldSrv, []net.Listener{oldLn}, append(quiet, IdleLinger(200*time.Millisecond))...)
+			stopped <- Serve(ctx, oldSrv, []net.Listener{oldLn}, append(quiet, IdleLinger(200*time.Millisecond))...)
 			return
 		}
 		go func() { _ = oldSrv.Serve(oldLn) }()
@@ -85,11 +85,11 @@ func TestDrainUnderKeepAliveLoadFailsNothing(t *testing.T) {
 	var failed, sent int64
 	for i := range 5 {
 		res := rollover(t, false)
-		t.Logf("ServeHTTP drain %d: %s", i+1, res)
+		t.Logf("worker.Serve drain %d: %s", i+1, res)
 		failed += res.Failed
 		sent += res.Sent
 	}
-	t.Logf("RESULT ServeHTTP drain: %d failed of %d requests over 5 drains, 32 keep-alive connections", failed, sent)
+	t.Logf("RESULT worker.Serve drain: %d failed of %d requests over 5 drains, 32 keep-alive connections", failed, sent)
 	if failed != 0 {
 		t.Fatalf("%d requests failed", failed)
 	}

@@ -40,7 +40,7 @@ func ExampleReady() {
 
 // A server that drains when its context ends (in a real program, on
 // SIGTERM: see SignalContext) and then closes its database.
-func ExampleServeHTTP() {
+func ExampleServe() {
 	ln, err := worker.Listen("http", "127.0.0.1:0")
 	if err != nil {
 		fmt.Println(err)
@@ -59,7 +59,7 @@ func ExampleServeHTTP() {
 		}
 		stop() // as SIGTERM would
 	}()
-	err = worker.ServeHTTP(ctx, srv, []net.Listener{ln},
+	err = worker.Serve(ctx, srv, []net.Listener{ln},
 		worker.OnShutdown(func(context.Context) error { fmt.Println("database closed"); return nil }),
 		worker.OnShutdown(func(context.Context) error { fmt.Println("metrics flushed"); return nil }))
 	fmt.Println("drained:", err)

@@ -31,8 +31,9 @@ type Listener struct {
 //
 // When nothing was inherited, or LISTEN_PID names another process (the
 // variables then leaked from a parent; they and the descriptors are left
-// untouched), Listen binds fallbackAddr itself: "HOST:PORT", ":PORT",
-// "[::1]:PORT" or "unix:/path" (an existing socket file is not removed).
+// untouched), or on a system other than Linux, Listen binds fallbackAddr
+// itself: "HOST:PORT", ":PORT", "[::1]:PORT" or "unix:/path" (an existing
+// socket file is not removed).
 //
 // Each call returns a new net.Listener on a duplicate of the socket, so
 // closing one never closes another, and Listen can be called once per
@@ -75,9 +76,9 @@ func pick(socks []inheritedSocket, name string) (inheritedSocket, error) {
 // Listeners returns every inherited socket in order (fd 3, 4, ...), as
 // new listeners on duplicates of them. It returns none, and no error, when
 // the process was not socket-activated (or LISTEN_PID names another
-// process). It fails, naming the descriptor, when any inherited
-// descriptor is not a listening TCP or unix stream socket: use Listen by
-// name to take the usable ones from such a mixed set.
+// process, or the system is not Linux). It fails, naming the descriptor,
+// when any inherited descriptor is not a listening TCP or unix stream
+// socket: use Listen by name to take the usable ones from such a mixed set.
 func Listeners() ([]Listener, error) {
 	socks, err := takeInherited()
 	if err != nil {

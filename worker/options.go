@@ -24,7 +24,7 @@ const (
 	DefaultHookTimeout = 5 * time.Second
 )
 
-// Option configures ServeHTTP and Run.
+// Option configures Serve and Run.
 type Option func(*options)
 
 type options struct {
@@ -70,11 +70,11 @@ func OnShutdown(hook func(context.Context) error) Option {
 	return func(o *options) { o.hooks = append(o.hooks, hook) }
 }
 
-// WithoutNotify stops ServeHTTP and Run from sending READY=1 and
+// WithoutNotify stops Serve and Run from sending READY=1 and
 // STOPPING=1 themselves, for a program that reports on its own.
 func WithoutNotify() Option { return func(o *options) { o.notify = false } }
 
-// Logger sets where ServeHTTP and Run log: one line when the drain ends
+// Logger sets where Serve and Run log: one line when the drain ends
 // (Info; Warn when cut off at the deadline), a failed notification or
 // hook (Warn), and the start of the drain (Debug). Default
 // slog.Default(); nil discards.

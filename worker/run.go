@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Run runs any server the way ServeHTTP runs an HTTP one.
+// Run runs any server the way Serve runs an HTTP one.
 //
 // serve runs the server until it stops; it calls ready once it accepts
 // work, and Run then sends READY=1 (with STATUS=serving) once; a serve

@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 )
 
-// ServeHTTP serves srv on every listener until ctx ends (see
+// Serve serves srv on every listener until ctx ends (see
 // SignalContext), then drains it without the keep-alive close race and
 // runs the OnShutdown hooks. It is Run for an *http.Server:
 //
@@ -31,13 +31,13 @@ import (
 // Plain http.Server.Shutdown instead closes idle keep-alive connections at
 // once, racing with clients that are sending their next request on them.
 //
-// ServeHTTP installs a wrapper around srv.Handler (http.DefaultServeMux
+// Serve installs a wrapper around srv.Handler (http.DefaultServeMux
 // when nil) and a ConnState hook that chains to srv.ConnState, so srv must
 // not be serving yet. Draining relies on HTTP/1.x "Connection: close";
 // HTTP/2 connections stay open until DrainTimeout. Hijacked connections
 // (WebSockets) are the handler's: close them from a hook. It returns nil
 // after a clean drain, else the errors of serving, draining and hooks.
-func ServeHTTP(ctx context.Context, srv *http.Server, lns []net.Listener, opts ...Option) error {
+func Serve(ctx context.Context, srv *http.Server, lns []net.Listener, opts ...Option) error {
 	if len(lns) == 0 {
 		return errors.New("serve http: no listeners")
 	}

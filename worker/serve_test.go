@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -30,7 +29,7 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// serveQuiet runs ServeHTTP on a fresh loopback listener until the
+// serveQuiet runs Serve on a fresh loopback listener until the
 // returned cancel; result receives what it returned.
 func serveQuiet(t *testing.T, h http.Handler, opts ...Option) (addr string, cancel context.CancelFunc, result <-chan error) {
 	t.Helper()
@@ -40,7 +39,7 @@ func serveQuiet(t *testing.T, h http.Handler, opts ...Option) (addr string, canc
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	res := make(chan error, 1)
-	go func() { res <- ServeHTTP(ctx, &http.Server{Handler: h}, []net.Listener{ln}, append(quiet, opts...)...) }()
+	go func() { res <- Serve(ctx, &http.Server{Handler: h}, []net.Listener{ln}, append(quiet, opts...)...) }()
 	t.Cleanup(cancel)
 	return ln.Addr().String(), cancel, res
 }
@@ -96,7 +95,7 @@ func TestIdleConnectionDuringDrain(t *testing.T) {
 		t.Fatalf("idle connection: want EOF after the linger, got %v", err)
 	}
 	if err := <-result; err != nil {
-		t.Fatalf("ServeHTTP: %v", err)
+		t.Fatalf("Serve: %v", err)
 	}
 	t.Logf("idle connection closed %v after the listener", time.Since(began).Round(time.Millisecond))
 }
@@ -135,7 +134,7 @@ func TestHooksRunAfterInFlightRequestsInReverseOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := <-result; err == nil || err.Error() != "shutdown hook 1: flush failed" {
-		t.Fatalf("ServeHTTP returned %v, want the failed hook's error", err)
+		t.Fatalf("Serve returned %v, want the failed hook's error", err)
 	}
 	want := "request finished, stop metrics, flush cache, close db"
 	if got := strings.Join(events, ", "); got != want {
@@ -175,31 +174,8 @@ func TestDrainDeadlineCutsOffStuckRequests(t *testing.T) {
 	}
 }
 
-func TestServeHTTPWithoutListeners(t *testing.T) {
-	if err := ServeHTTP(context.Background(), &http.Server{}, nil, quiet...); err == nil {
+func TestServeWithoutListeners(t *testing.T) {
+	if err := Serve(context.Background(), &http.Server{}, nil, quiet...); err == nil {
 		t.Fatal("want an error")
-	}
-}
-
-// READY=1 comes once the server accepts, STOPPING=1 when it drains.
-func TestServeHTTPNotifies(t *testing.T) {
-	notes := notifySocket(t)
-	var n atomic.Int64
-	addr, drain, result := serveQuiet(t, counting(&n), func(o *options) { o.notify = true })
-	if got := notes.next(t); got != "READY=1\nSTATUS=serving" {
-		t.Fatalf("first notification %q", got)
-	}
-	resp, err := http.Post("http://"+addr, "text/plain", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	http.DefaultClient.CloseIdleConnections()
-	drain()
-	if got := notes.next(t); got != "STOPPING=1\nSTATUS=draining" {
-		t.Fatalf("second notification %q", got)
-	}
-	if err := <-result; err != nil {
-		t.Fatal(err)
 	}
 }

@@ -51,7 +51,7 @@ func run(addr string, readyDelay time.Duration, log *slog.Logger) error {
 	time.Sleep(readyDelay)
 	log.Info("serving", "addr", ln.Addr().String())
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	return worker.ServeHTTP(ctx, srv, []net.Listener{ln}, worker.Logger(log))
+	return worker.Serve(ctx, srv, []net.Listener{ln}, worker.Logger(log))
 }
 
 // newHandler answers every request with this process's identity, after

@@ -1,10 +1,13 @@
 package worker
 
 import (
+	"context"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -77,5 +80,56 @@ func TestNotifyToMissingSocketFails(t *testing.T) {
 	t.Setenv("NOTIFY_SOCKET", filepath.Join(t.TempDir(), "nobody"))
 	if err := Ready(); err == nil {
 		t.Fatal("want an error when nobody listens")
+	}
+}
+
+func TestRunNotifiesDrainsAndRunsHooksInReverse(t *testing.T) {
+	notes := notifySocket(t)
+	stop := make(chan struct{})
+	var order []int
+	hook := func(i int) Option {
+		return OnShutdown(func(context.Context) error { order = append(order, i); return nil })
+	}
+	serve := func(ready func()) error { ready(); ready(); <-stop; return nil }
+	shutdowns := 0
+	shutdown := func(context.Context) error { shutdowns++; close(stop); return nil }
+	ctx, cancel := context.WithCancel(context.Background())
+	result := make(chan error, 1)
+	go func() { result <- Run(ctx, serve, shutdown, Logger(nil), hook(0), hook(1), hook(2)) }()
+	if got := notes.next(t); got != "READY=1\nSTATUS=serving" {
+		t.Fatalf("got %q", got)
+	}
+	cancel()
+	if got := notes.next(t); got != "STOPPING=1\nSTATUS=draining" {
+		t.Fatalf("got %q (READY=1 sent twice?)", got)
+	}
+	if err := <-result; err != nil {
+		t.Fatal(err)
+	}
+	if shutdowns != 1 || len(order) != 3 || order[0] != 2 || order[1] != 1 || order[2] != 0 {
+		t.Fatalf("shutdowns=%d hooks ran in order %v", shutdowns, order)
+	}
+}
+
+// READY=1 comes once the server accepts, STOPPING=1 when it drains.
+func TestServeNotifies(t *testing.T) {
+	notes := notifySocket(t)
+	var n atomic.Int64
+	addr, drain, result := serveQuiet(t, counting(&n), func(o *options) { o.notify = true })
+	if got := notes.next(t); got != "READY=1\nSTATUS=serving" {
+		t.Fatalf("first notification %q", got)
+	}
+	resp, err := http.Post("http://"+addr, "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	http.DefaultClient.CloseIdleConnections()
+	drain()
+	if got := notes.next(t); got != "STOPPING=1\nSTATUS=draining" {
+		t.Fatalf("second notification %q", got)
+	}
+	if err := <-result; err != nil {
+		t.Fatal(err)
 	}
 }
