@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"github.com/batonhq/baton/internal/supervisor"
 	"testing"
 	"time"
 
@@ -22,7 +23,7 @@ func BenchmarkRolloutOfFourWorkers(b *testing.B) {
 		start := time.Now()
 		st, err := m.ctl.Reload(ctx, "", nil)
 		cancel()
-		if err != nil || st.State != "done" {
+		if err != nil || st.State != supervisor.RolloutDone {
 			b.Fatalf("rollout: %v %+v", err, st)
 		}
 		total += time.Since(start)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/batonhq/baton/internal/supervisor"
 	"io"
 	"net"
 	"net/http"
@@ -386,7 +387,7 @@ func TestWorkerNotReadyInTimeIsStoppedAndRetried(t *testing.T) {
 	if !strings.Contains(out, `msg="worker failed"`) || !strings.Contains(out, "not ready within --ready-timeout 300ms") {
 		t.Fatalf("no readiness failure logged:\n%s", out)
 	}
-	if st := m.status(); countState(st, "ready") != 0 {
+	if st := m.status(); countState(st, supervisor.Ready) != 0 {
 		t.Fatalf("a worker that never notified counts as ready: %+v", st.Workers)
 	}
 }

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"github.com/batonhq/baton/internal/supervisor"
 	"os"
 	"path/filepath"
 	"sync"
@@ -90,7 +91,7 @@ func TestWatchOnSymlinkStartsRolloutByItself(t *testing.T) {
 	flip(t, link, filepath.Join(dir, "releases", "2"))
 	waitFor(t, "the watch-triggered rollout", 15*time.Second, func() bool {
 		st := m.status()
-		return st.Rollout != nil && st.Rollout.State == "done" && st.Rollout.Trigger == "watch" && generations(st)[2] == 2
+		return st.Rollout != nil && st.Rollout.State == supervisor.RolloutDone && st.Rollout.Trigger == supervisor.TriggerWatch && generations(st)[2] == 2
 	})
 	l.stop(t)
 	if v := versions(t, m.addr(), 50); v["2"] != 50 {

@@ -159,7 +159,7 @@ func (m *master) waitReady(n int, timeout time.Duration) supervisor.Status {
 		var err error
 		st, err = m.ctl.Status(ctx)
 		cancel()
-		if err == nil && countState(st, "ready") == n && len(st.Workers) == n {
+		if err == nil && countState(st, supervisor.Ready) == n && len(st.Workers) == n {
 			return st
 		}
 		if time.Now().After(deadline) {
@@ -169,7 +169,7 @@ func (m *master) waitReady(n int, timeout time.Duration) supervisor.Status {
 	}
 }
 
-func countState(st supervisor.Status, state string) int {
+func countState(st supervisor.Status, state supervisor.State) int {
 	n := 0
 	for _, w := range st.Workers {
 		if w.State == state {

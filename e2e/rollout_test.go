@@ -61,7 +61,7 @@ func (m *master) reload(strategy string) supervisor.RolloutStatus {
 	if err != nil {
 		m.t.Fatalf("reload: %v\n%s", err, m.out.String())
 	}
-	if st.State != "done" {
+	if st.State != supervisor.RolloutDone {
 		m.t.Fatalf("rollout %d %s: %s %v", st.ID, st.State, st.Error, st.Output)
 	}
 	return st
@@ -110,17 +110,17 @@ func TestParallelRolloutsUnderLoadFailNothing(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		unready, most := 0, 0
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		st, err := m.ctl.Reload(ctx, "", func(p supervisor.Progress) {
-			switch p.Step {
-			case "spawned":
+		st, err := m.ctl.Reload(ctx, "", func(e supervisor.Event) {
+			switch e.Step {
+			case supervisor.StepSpawned:
 				unready++
-			case "ready":
+			case supervisor.StepReady:
 				unready--
 			}
 			most = max(most, unready)
 		})
 		cancel()
-		if err != nil || st.State != "done" || st.Replaced != 4 {
+		if err != nil || st.State != supervisor.RolloutDone || st.Replaced != 4 {
 			t.Fatalf("rollout: %v %+v", err, st)
 		}
 		if most != 2 {
@@ -166,7 +166,7 @@ func TestBrokenBuildAbortsRolloutAndKeepsOldWorkers(t *testing.T) {
 	if g := generations(st); g[1] != 4 || samePids(before, pids(st)) != nil {
 		t.Fatalf("old generation not intact: %v %v vs %v", g, pids(st), before)
 	}
-	if st.Rollout == nil || st.Rollout.State != "failed" {
+	if st.Rollout == nil || st.Rollout.State != supervisor.RolloutFailed {
 		t.Fatalf("status does not show the failed rollout: %+v", st.Rollout)
 	}
 	os.Remove(filepath.Join(dir, "BROKEN"))
@@ -290,7 +290,7 @@ func TestConcurrentReloadIsRefusedAndSigusr2Ignored(t *testing.T) {
 	}()
 	waitFor(t, "the rollout to run", 5*time.Second, func() bool {
 		r := m.status().Rollout
-		return r != nil && r.State == "running"
+		return r != nil && r.State == supervisor.RolloutRunning
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -308,7 +308,7 @@ func TestConcurrentReloadIsRefusedAndSigusr2Ignored(t *testing.T) {
 	if err := <-first; err != nil {
 		t.Fatal(err)
 	}
-	if st := m.status(); st.Rollout.ID != 1 || st.Rollout.State != "done" {
+	if st := m.status(); st.Rollout.ID != 1 || st.Rollout.State != supervisor.RolloutDone {
 		t.Fatalf("rollouts: %+v", st.Rollout)
 	}
 }
@@ -318,9 +318,9 @@ func TestSigusr2RollsOut(t *testing.T) {
 	_ = m.cmd.Process.Signal(syscall.SIGUSR2)
 	waitFor(t, "generation 2 everywhere", 10*time.Second, func() bool {
 		st := m.status()
-		return generations(st)[2] == 2 && len(st.Workers) == 2 && st.Rollout != nil && st.Rollout.State == "done"
+		return generations(st)[2] == 2 && len(st.Workers) == 2 && st.Rollout != nil && st.Rollout.State == supervisor.RolloutDone
 	})
-	if r := m.status().Rollout; r.Trigger != "signal" {
+	if r := m.status().Rollout; r.Trigger != supervisor.TriggerSignal {
 		t.Fatalf("trigger %q", r.Trigger)
 	}
 }

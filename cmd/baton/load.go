@@ -1,9 +1,6 @@
 package main
 
 import (
-	"errors"
-	"strings"
-
 	"github.com/batonhq/baton/internal/config"
 	"github.com/spf13/cobra"
 )
@@ -38,17 +35,10 @@ func (l *loader) load() (config.Config, []error) {
 	return config.Resolve(l.flags.Apply(base, l.command), file)
 }
 
-// reload is Supervisor's Reconfigure: one error joining every problem.
+// reload is the master's Reconfigure: one error joining every problem.
 func (l *loader) reload() (config.Config, error) {
 	cfg, problems := l.load()
-	if len(problems) > 0 {
-		msgs := make([]string, len(problems))
-		for i, p := range problems {
-			msgs[i] = p.Error()
-		}
-		return cfg, errors.New(strings.Join(msgs, "; "))
-	}
-	return cfg, nil
+	return cfg, config.Problems(problems)
 }
 
 // problemsError turns problems into an exit error: the first on the error

@@ -11,23 +11,41 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"syscall"
+	"time"
 
 	"github.com/batonhq/baton/internal/supervisor"
 )
 
+// DefaultAnswerTimeout bounds how long a client waits for the master to
+// start answering a request; a master that is stopped (SIGSTOP) or hung
+// accepts the connection but never answers.
+const DefaultAnswerTimeout = 10 * time.Second
+
+// ErrNoAnswer means the master accepted the connection but did not answer.
+var ErrNoAnswer = errors.New("the master did not answer")
+
 // Client talks to one master's control socket.
 type Client struct {
-	Path string
-	http *http.Client
+	Path    string
+	timeout time.Duration
+	http    *http.Client
 }
 
-// NewClient returns a client for the socket at path.
-func NewClient(path string) *Client {
-	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "unix", path)
-	}}
-	return &Client{Path: path, http: &http.Client{Transport: tr}}
+// NewClient returns a client for the socket at path that waits up to
+// DefaultAnswerTimeout for each answer to begin.
+func NewClient(path string) *Client { return NewClientTimeout(path, DefaultAnswerTimeout) }
+
+// NewClientTimeout is NewClient with another answer timeout.
+func NewClientTimeout(path string, timeout time.Duration) *Client {
+	tr := &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", path)
+		},
+		ResponseHeaderTimeout: timeout,
+	}
+	return &Client{Path: path, timeout: timeout, http: &http.Client{Transport: tr}}
 }
 
 // APIError is an error answer from the master.
@@ -44,6 +62,11 @@ func IsRefused(err error) bool {
 	return errors.As(err, &ae) && ae.Refused
 }
 
+// IsGone reports whether err means no master listens at the socket.
+func IsGone(err error) bool {
+	return errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED)
+}
+
 func (c *Client) do(ctx context.Context, method, path string, q url.Values) (*http.Response, error) {
 	u := "http://baton" + path
 	if len(q) > 0 {
@@ -55,6 +78,10 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values) (*ht
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() && ctx.Err() == nil {
+			return nil, fmt.Errorf("%w at %s within %s (is it stopped with SIGSTOP, or hung?)", ErrNoAnswer, c.Path, c.timeout)
+		}
 		return nil, fmt.Errorf("talk to master at %s: %w", c.Path, err)
 	}
 	if resp.StatusCode >= 300 {
@@ -96,6 +123,38 @@ func (c *Client) Stop(ctx context.Context, force bool) error {
 	return resp.Body.Close()
 }
 
+// Wait returns once the master has exited: its control connection closed
+// and nothing answers on its socket any more. It fails when ctx ends first.
+func (c *Client) Wait(ctx context.Context) error {
+	resp, err := c.do(ctx, http.MethodGet, "/v1/wait", nil)
+	if err == nil {
+		_, err = io.Copy(io.Discard, resp.Body) // returns when the master closes the connection
+		resp.Body.Close()
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("wait for the master to exit: %w", ctx.Err())
+	}
+	var ae *APIError
+	if errors.As(err, &ae) || errors.Is(err, ErrNoAnswer) {
+		return err
+	}
+	for {
+		conn, derr := (&net.Dialer{}).DialContext(ctx, "unix", c.Path)
+		if derr != nil {
+			if IsGone(derr) {
+				return nil
+			}
+			return fmt.Errorf("wait for the master to exit: %w", derr)
+		}
+		conn.Close() // still accepting: it is closing down; look again
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for the master to exit: %w", ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
 // Scale asks for n workers.
 func (c *Client) Scale(ctx context.Context, n int) error {
 	resp, err := c.do(ctx, http.MethodPost, "/v1/scale", url.Values{"workers": {strconv.Itoa(n)}})
@@ -105,8 +164,9 @@ func (c *Client) Scale(ctx context.Context, n int) error {
 	return resp.Body.Close()
 }
 
-// Reload runs a rollout, calling onProgress for each step as it streams in.
-func (c *Client) Reload(ctx context.Context, strategy string, onProgress func(supervisor.Progress)) (supervisor.RolloutStatus, error) {
+// Reload runs a rollout, calling onEvent for each of its steps as they
+// stream in, and returns its outcome.
+func (c *Client) Reload(ctx context.Context, strategy string, onEvent func(supervisor.Event)) (supervisor.RolloutStatus, error) {
 	q := url.Values{}
 	if strategy != "" {
 		q.Set("strategy", strategy)
@@ -124,16 +184,14 @@ func (c *Client) Reload(ctx context.Context, strategy string, onProgress func(su
 			return supervisor.RolloutStatus{}, fmt.Errorf("decode reload stream: %w", err)
 		}
 		switch {
-		case l.Type == "progress" && l.Progress != nil && onProgress != nil:
-			onProgress(*l.Progress)
+		case l.Type == "event" && l.Event != nil && onEvent != nil:
+			onEvent(*l.Event)
 		case l.Type == "result" && l.Result != nil:
 			return *l.Result, nil
-		case l.Type == "error":
-			return supervisor.RolloutStatus{}, errors.New(l.Error)
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return supervisor.RolloutStatus{}, fmt.Errorf("read reload stream: %w", err)
 	}
-	return supervisor.RolloutStatus{}, errors.New("the master closed the reload stream without a result")
+	return supervisor.RolloutStatus{}, errors.New("the master closed the reload stream without a result (did it stop?)")
 }

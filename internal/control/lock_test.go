@@ -74,10 +74,12 @@ func TestLockOneMasterPerName(t *testing.T) {
 	errs := make([]error, n)
 	start := make(chan struct{})
 	for i := range n {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			<-start
 			socks[i], errs[i] = Listen(path)
-		})
+		}()
 	}
 	close(start)
 	wg.Wait()
@@ -208,7 +210,9 @@ func TestLockNeverTwoOwnersUnderChurn(t *testing.T) {
 	var owners, wins atomic.Int32
 	var wg sync.WaitGroup
 	for range 8 {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			for range 200 {
 				s, err := Listen(path)
 				if err != nil {
@@ -224,7 +228,7 @@ func TestLockNeverTwoOwnersUnderChurn(t *testing.T) {
 				owners.Add(-1)
 				s.Close()
 			}
-		})
+		}()
 	}
 	wg.Wait()
 	if wins.Load() == 0 {

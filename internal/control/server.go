@@ -12,20 +12,21 @@ import (
 	"github.com/batonhq/baton/internal/supervisor"
 )
 
-// Backend is what the control socket drives.
+// Backend is what the control socket drives: the master.
 type Backend interface {
 	Status(ctx context.Context) (supervisor.Status, error)
 	Stop(ctx context.Context, force bool) error
-	Reload(ctx context.Context, opts supervisor.ReloadOptions, progress chan<- supervisor.Progress) (supervisor.RolloutStatus, error)
+	Reload(ctx context.Context, opts supervisor.ReloadOptions) (supervisor.Started, error)
 	Scale(ctx context.Context, n int) error
+	// Events is the master's event stream (rollout progress is read from it).
+	Events() *supervisor.Bus
 }
 
 // Line is one NDJSON line of a reload stream.
 type Line struct {
-	Type     string                    `json:"type"` // progress, result, error
-	Progress *supervisor.Progress      `json:"progress,omitempty"`
-	Result   *supervisor.RolloutStatus `json:"result,omitempty"`
-	Error    string                    `json:"error,omitempty"`
+	Type   string                    `json:"type"` // event, result
+	Event  *supervisor.Event         `json:"event,omitempty"`
+	Result *supervisor.RolloutStatus `json:"result,omitempty"`
 }
 
 // ErrorBody is the JSON body of every error answer.
@@ -34,8 +35,26 @@ type ErrorBody struct {
 	Refused bool   `json:"refused"`
 }
 
-// Serve answers control requests on ln until ctx ends.
+// progressBuffer is how many unread events a reload stream holds.
+const progressBuffer = 1024
+
+// Serve answers control requests on ln until ctx ends; then it closes ln
+// and every connection, which is what a client waiting on /v1/wait sees
+// as "the master has stopped".
 func Serve(ctx context.Context, ln net.Listener, b Backend, log *slog.Logger) error {
+	srv := &http.Server{Handler: newMux(b), ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	err := srv.Serve(peerListener{Listener: ln, log: log})
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+func newMux(b Backend) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, r *http.Request) {
 		st, err := b.Status(r.Context())
@@ -66,74 +85,57 @@ func Serve(ctx context.Context, ln net.Listener, b Backend, log *slog.Logger) er
 		writeJSON(w, http.StatusOK, map[string]any{"workers": n})
 	})
 	mux.HandleFunc("POST /v1/reload", func(w http.ResponseWriter, r *http.Request) { reload(w, r, b) })
-	srv := &http.Server{Handler: mux, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	go func() {
-		<-ctx.Done()
-		srv.Close()
-	}()
-	err := srv.Serve(peerListener{Listener: ln, log: log})
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
-	}
-	return err
+	mux.HandleFunc("GET /v1/wait", wait)
+	return mux
 }
 
+// wait answers at once and then holds the connection open until the
+// master closes it on its way out (or the process is gone).
+func wait(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte("waiting\n"))
+	_ = http.NewResponseController(w).Flush()
+	<-r.Context().Done()
+}
+
+// reload starts a rollout and streams its steps, read from the event
+// stream, then its outcome.
 func reload(w http.ResponseWriter, r *http.Request, b Backend) {
-	opts := supervisor.ReloadOptions{Strategy: r.URL.Query().Get("strategy"), Trigger: "control"}
-	progress := make(chan supervisor.Progress, 1024)
-	type outcome struct {
-		st  supervisor.RolloutStatus
-		err error
+	sub := b.Events().Subscribe(progressBuffer)
+	defer sub.Close()
+	opts := supervisor.ReloadOptions{Strategy: r.URL.Query().Get("strategy"), Trigger: supervisor.TriggerControl}
+	started, err := b.Reload(r.Context(), opts)
+	if err != nil {
+		writeError(w, err)
+		return
 	}
-	done := make(chan outcome, 1)
-	go func() {
-		st, err := b.Reload(r.Context(), opts, progress)
-		done <- outcome{st, err}
-	}()
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.WriteHeader(http.StatusOK)
 	enc := json.NewEncoder(w)
-	started := false
+	send := func(e supervisor.Event) {
+		if e.Kind == supervisor.KindRollout && e.Rollout != nil && e.Rollout.ID == started.ID {
+			_ = enc.Encode(Line{Type: "event", Event: &e})
+		}
+	}
+	events := sub.C
 	for {
 		select {
-		case p, ok := <-progress:
+		case e, ok := <-events:
 			if !ok {
-				progress = nil
+				events = nil
 				continue
 			}
-			if !started {
-				w.Header().Set("Content-Type", "application/x-ndjson")
-				w.WriteHeader(http.StatusOK)
-				started = true
+			send(e)
+			_ = http.NewResponseController(w).Flush()
+		case st := <-started.Done:
+			for len(events) > 0 {
+				send(<-events)
 			}
-			_ = enc.Encode(Line{Type: "progress", Progress: &p})
-			http.NewResponseController(w).Flush()
-		case o := <-done:
-			if o.err != nil && !started {
-				writeError(w, o.err)
-				return
-			}
-			if o.err != nil {
-				_ = enc.Encode(Line{Type: "error", Error: o.err.Error()})
-				return
-			}
-			for p := range drain(progress) {
-				_ = enc.Encode(Line{Type: "progress", Progress: &p})
-			}
-			_ = enc.Encode(Line{Type: "result", Result: &o.st})
+			_ = enc.Encode(Line{Type: "result", Result: &st})
 			return
-		}
-	}
-}
-
-// drain yields what is left in a closed (or nil) progress channel.
-func drain(ch chan supervisor.Progress) func(func(supervisor.Progress) bool) {
-	return func(yield func(supervisor.Progress) bool) {
-		if ch == nil {
-			return
-		}
-		for p := range ch {
-			if !yield(p) {
-				return
-			}
+		case <-r.Context().Done():
+			return // the client went away; the rollout goes on
 		}
 	}
 }
@@ -144,14 +146,22 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// writeError answers with the status that says what kind of error err
+// is: 503 when the master is stopping, 409 for any other refusal (both
+// with refused=true: nothing changed), else 500.
 func writeError(w http.ResponseWriter, err error) {
 	var refused *supervisor.RefusedError
+	isRefused := errors.As(err, &refused)
+	msg := err.Error()
+	if isRefused {
+		msg = refused.Reason
+	}
 	switch {
-	case errors.As(err, &refused):
-		writeJSON(w, http.StatusConflict, ErrorBody{Error: refused.Reason, Refused: true})
 	case errors.Is(err, supervisor.ErrStopping):
-		writeJSON(w, http.StatusServiceUnavailable, ErrorBody{Error: err.Error()})
+		writeJSON(w, http.StatusServiceUnavailable, ErrorBody{Error: msg, Refused: isRefused})
+	case isRefused:
+		writeJSON(w, http.StatusConflict, ErrorBody{Error: msg, Refused: true})
 	default:
-		writeJSON(w, http.StatusInternalServerError, ErrorBody{Error: err.Error()})
+		writeJSON(w, http.StatusInternalServerError, ErrorBody{Error: msg})
 	}
 }

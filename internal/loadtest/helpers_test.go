@@ -65,7 +65,9 @@ func startRaw(t *testing.T, handle func(c *net.TCPConn, br *bufio.Reader)) strin
 		conns []net.Conn
 		wg    sync.WaitGroup
 	)
-	wg.Go(func() {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
 		for {
 			c, err := ln.Accept()
 			if err != nil {
@@ -74,12 +76,14 @@ func startRaw(t *testing.T, handle func(c *net.TCPConn, br *bufio.Reader)) strin
 			mu.Lock()
 			conns = append(conns, c)
 			mu.Unlock()
-			wg.Go(func() {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
 				defer c.Close()
 				handle(c.(*net.TCPConn), bufio.NewReader(c))
-			})
+			}()
 		}
-	})
+	}()
 	t.Cleanup(func() {
 		ln.Close()
 		mu.Lock()

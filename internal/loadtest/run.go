@@ -36,7 +36,8 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	for i := range all {
 		w := newWorker(i, r)
 		all[i] = &w.st
-		wg.Go(w.run)
+		wg.Add(1)
+		go func() { defer wg.Done(); w.run() }()
 	}
 	wg.Wait()
 	return merge(all, time.Since(r.start)), nil

@@ -73,12 +73,14 @@ func TestOneWriterForBothStreamsKeepsLinesWhole(t *testing.T) {
 	s := NewSink(&buf, &buf, Text)
 	var wg sync.WaitGroup
 	for i := range 8 {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			stream := []string{"stdout", "stderr"}[i%2]
 			for range 200 {
 				s.Write(Origin{Slot: i, PID: i, Stream: stream}, []byte(strings.Repeat("z", 100)))
 			}
-		})
+		}()
 	}
 	wg.Wait()
 	for _, l := range strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n") {

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 
 	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/wire"
@@ -16,8 +14,7 @@ import (
 // the exec shim: `baton __exec -- COMMAND ARGS...`.
 const ShimArg = "__exec"
 
-// ShimArgs returns the argv that runs command through the shim of the baton
-// binary at self.
+// ShimArgs returns the argv that runs command through the shim.
 func ShimArgs(command []string) []string {
 	return append([]string{"baton", ShimArg, "--"}, command...)
 }
@@ -33,10 +30,7 @@ func ExecShim(args []string) error {
 	if len(args) == 0 {
 		return errors.New("exec shim: no command given")
 	}
-	env := os.Environ()
-	if os.Getenv(wire.EnvListenFDs) != "" {
-		env = setEnv(env, wire.EnvListenPID, strconv.Itoa(os.Getpid()))
-	}
+	env := wire.WithListenPID(os.Environ(), os.Getpid())
 	// The working directory is already the worker's: a relative path
 	// resolves against it, as the preflight check resolved it.
 	path, err := config.LookPath(args[0], "", env)
@@ -47,14 +41,4 @@ func ExecShim(args []string) error {
 		return fmt.Errorf("exec %s: %w", path, err)
 	}
 	return nil
-}
-
-func setEnv(env []string, key, val string) []string {
-	out := env[:0:0]
-	for _, kv := range env {
-		if !strings.HasPrefix(kv, key+"=") {
-			out = append(out, kv)
-		}
-	}
-	return append(out, key+"="+val)
 }

@@ -60,10 +60,10 @@ func TestUnixStaleReplacedLiveRefused(t *testing.T) {
 	}
 }
 
-func TestEnvNamesInOrder(t *testing.T) {
-	env := Env([]*Socket{{Name: "web"}, {Name: "admin"}})
-	if strings.Join(env, " ") != "LISTEN_FDS=2 LISTEN_FDNAMES=web:admin" {
-		t.Fatalf("%v", env)
+func TestNamesInOrder(t *testing.T) {
+	names := Names([]*Socket{{Name: "web"}, {Name: "admin"}})
+	if strings.Join(names, " ") != "web admin" {
+		t.Fatalf("%v", names)
 	}
 	if Backlog() < 128 {
 		t.Fatalf("backlog %d", Backlog())

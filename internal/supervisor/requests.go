@@ -3,6 +3,8 @@ package supervisor
 import (
 	"context"
 	"fmt"
+
+	"github.com/batonhq/baton/internal/config"
 )
 
 // request is a control request served on the Run goroutine.
@@ -14,9 +16,23 @@ func (s *Supervisor) ask(ctx context.Context, r request) error {
 	case s.events <- r:
 		return nil
 	case <-s.done:
-		return ErrStopping
+		return refuseStopping()
 	case <-ctx.Done():
 		return fmt.Errorf("send request to supervisor: %w", ctx.Err())
+	}
+}
+
+// await waits for the answer to a request that was posted, or for Run to
+// end (a request posted just before the end may never be served).
+func await[T any](s *Supervisor, ctx context.Context, reply <-chan T) (T, error) {
+	var zero T
+	select {
+	case v := <-reply:
+		return v, nil
+	case <-s.done:
+		return zero, refuseStopping()
+	case <-ctx.Done():
+		return zero, fmt.Errorf("wait for the supervisor's answer: %w", ctx.Err())
 	}
 }
 
@@ -30,7 +46,7 @@ func (s *Supervisor) Status(ctx context.Context) (Status, error) {
 	if err := s.ask(ctx, r); err != nil {
 		return Status{}, err
 	}
-	return <-r.reply, nil
+	return await(s, ctx, r.reply)
 }
 
 type stopRequest struct{ force bool }
@@ -48,18 +64,21 @@ type scaleRequest struct {
 	reply chan error
 }
 
-func (r scaleRequest) serve(s *Supervisor) {
+func (r scaleRequest) serve(s *Supervisor) { r.reply <- s.tryScale(r.n) }
+
+// tryScale scales to n workers, or refuses.
+func (s *Supervisor) tryScale(n int) error {
 	switch {
-	case s.stopping:
-		r.reply <- Refused(ErrStopping.Error())
+	case s.phase.Stopping():
+		return refuseStopping()
 	case s.rollout != nil:
-		r.reply <- Refused(fmt.Sprintf("rollout %d is running (%s): scale after it ends", s.rollout.id, s.rollout.progressText()))
-	case r.n < 1 || r.n > 1024:
-		r.reply <- Refused(fmt.Sprintf("%d workers is out of range: valid is 1..1024", r.n))
-	default:
-		s.scale(r.n)
-		r.reply <- nil
+		return refuse(ErrBusy, "rollout %d is running (%s): scale after it ends", s.rollout.id, s.rollout.progressText())
 	}
+	if err := config.CheckWorkers(n); err != nil {
+		return refuse(ErrInvalid, "%v", err)
+	}
+	s.scale(n)
+	return nil
 }
 
 // Scale changes the number of workers.
@@ -68,22 +87,16 @@ func (s *Supervisor) Scale(ctx context.Context, n int) error {
 	if err := s.ask(ctx, r); err != nil {
 		return err
 	}
-	return <-r.reply
+	err, aerr := await(s, ctx, r.reply)
+	if aerr != nil {
+		return aerr
+	}
+	return err
 }
 
 // signalScale handles SIGTTIN/SIGTTOU.
 func (s *Supervisor) signalScale(delta int) {
-	r := scaleRequest{n: len(s.slots) + delta, reply: make(chan error, 1)}
-	r.serve(s)
-	if err := <-r.reply; err != nil {
-		s.log.Warn("scale signal ignored", "reason", err.Error())
+	if err := s.tryScale(len(s.slots) + delta); err != nil {
+		s.note(levelWarn, "scale signal ignored: %v", err)
 	}
 }
-
-// RefusedError is a request refused before anything changed.
-type RefusedError struct{ Reason string }
-
-func (e *RefusedError) Error() string { return "refused: " + e.Reason }
-
-// Refused returns a *RefusedError.
-func Refused(reason string) error { return &RefusedError{Reason: reason} }

@@ -2,20 +2,26 @@ package supervisor
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/batonhq/baton/internal/config"
 )
 
+// emit publishes one step of the running rollout, with the rollout's
+// status after it. It is the one place rollout steps become events.
+func (s *Supervisor) emit(step Step, slot, pid int, format string, args ...any) {
+	r := s.rollout
+	st := r.status(s.now())
+	s.publish(Event{Kind: KindRollout, Step: step, Slot: slot, PID: pid, Generation: r.spec.Generation,
+		Rollout: &st, Text: fmt.Sprintf(format, args...)})
+}
+
 // beginRollout starts r: from here on, step drives it as events arrive.
 func (s *Supervisor) beginRollout(r *rollout) {
 	s.rollout = r
-	s.log.Info("rollout started", "rollout", r.id, "trigger", r.trigger, "strategy", r.strategy,
-		"workers", r.total, "gen", r.spec.Generation, "parallel", r.parallel)
-	s.emit(Progress{Step: "started", Slot: -1, Text: fmt.Sprintf("rollout %d: replacing %d workers with generation %d (%s, %d at a time)",
-		r.id, r.total, r.spec.Generation, r.strategy, r.parallel)})
-	if r.cfg.Workers != len(s.slots) {
-		s.emit(Progress{Step: "note", Slot: -1, Text: "the pool size is kept; use `baton scale` to change it"})
+	s.emit(StepStarted, -1, 0, "rollout %d: replacing %d workers with generation %d (%s, %d at a time)",
+		r.id, r.total, r.spec.Generation, r.strategy, r.parallel)
+	for _, n := range r.notes {
+		s.emit(StepNote, -1, 0, "%s", n)
 	}
 	s.step()
 }
@@ -34,8 +40,8 @@ func (s *Supervisor) step() {
 		if r.strategy == config.StrategyReplace && sl.current != nil {
 			old := sl.current
 			r.replacing[idx] = old
-			s.emit(Progress{Step: "draining", Slot: idx, PID: old.pid, Text: fmt.Sprintf("slot %d: draining old pid %d first (replace)", idx, old.pid)})
-			s.drain(old)
+			s.emit(StepDraining, idx, old.pid, "slot %d: draining old pid %d first (replace)", idx, old.pid)
+			s.drain(old, CauseRollout)
 			continue
 		}
 		s.startNew(sl)
@@ -51,13 +57,13 @@ func (s *Supervisor) step() {
 // startNew spawns the new generation's worker for sl.
 func (s *Supervisor) startNew(sl *slot) {
 	r := s.rollout
-	w, err := s.spawn(sl.index, r.spec)
+	w, err := s.spawn(sl.index, r.spec, CauseRollout)
 	if err != nil {
 		s.failRollout(sl.index, 0, fmt.Sprintf("slot %d: start new worker: %v", sl.index, err), nil)
 		return
 	}
 	r.starting[sl.index] = w
-	s.emit(Progress{Step: "spawned", Slot: sl.index, PID: w.pid, Text: fmt.Sprintf("slot %d: started new pid %d (generation %d)", sl.index, w.pid, w.gen)})
+	s.emit(StepSpawned, sl.index, w.pid, "slot %d: started new pid %d (generation %d)", sl.index, w.pid, w.gen)
 }
 
 // rolloutWorkerReady promotes a new worker and drains the one it replaces.
@@ -67,16 +73,16 @@ func (s *Supervisor) rolloutWorkerReady(w *worker) {
 		return
 	}
 	delete(r.starting, w.slot)
-	ms := w.readyAt.Sub(w.started).Milliseconds()
-	s.emit(Progress{Step: "ready", Slot: w.slot, PID: w.pid, Millis: ms, Text: fmt.Sprintf("slot %d: pid %d ready after %d ms", w.slot, w.pid, ms)})
 	sl := s.slots[w.slot]
 	old := sl.current
 	sl.current, sl.spec, sl.crashes = w, r.spec, 0
 	s.cancelRespawn(sl)
 	r.replaced++
+	ms := w.readyAt.Sub(w.started).Milliseconds()
+	s.emit(StepReady, w.slot, w.pid, "slot %d: pid %d ready after %d ms", w.slot, w.pid, ms)
 	if old != nil && old != w {
 		r.draining[old.id] = old
-		s.drain(old)
+		s.drain(old, CauseRollout)
 	}
 	s.step()
 }
@@ -90,29 +96,9 @@ func (s *Supervisor) rolloutWorkerExited(w *worker) bool {
 	}
 	switch {
 	case r.starting[w.slot] == w:
-		delete(r.starting, w.slot)
-		reason := w.failure
-		if reason == "" {
-			reason = "exited before it was ready"
-		}
-		if r.failure == "" {
-			s.failRollout(w.slot, w.pid, fmt.Sprintf("slot %d: new worker pid %d %s (%s)", w.slot, w.pid, reason, w.exit), w.tail)
-		}
-		s.log.Warn("new worker failed", "rollout", r.id, "slot", w.slot, "pid", w.pid, "reason", reason, "exit", w.exit, "last_output", w.tail)
-		if sl := s.slots[w.slot]; sl.current == nil && !s.stopping {
-			s.start(sl) // replace strategy: the slot's old generation comes back
-		}
+		s.newWorkerExited(w)
 	case r.replacing[w.slot] == w:
-		delete(r.replacing, w.slot)
-		sl := s.slots[w.slot]
-		sl.current = nil
-		s.oldExited(w)
-		switch {
-		case r.failure == "":
-			s.startNew(sl)
-		case !s.stopping:
-			s.start(sl) // aborted meanwhile: the old generation comes back
-		}
+		s.replacedWorkerExited(w)
 	case r.draining[w.id] == w:
 		delete(r.draining, w.id)
 		s.oldExited(w)
@@ -123,19 +109,46 @@ func (s *Supervisor) rolloutWorkerExited(w *worker) bool {
 	return true
 }
 
+// newWorkerExited: a new worker exited before it was ready; the rollout fails.
+func (s *Supervisor) newWorkerExited(w *worker) {
+	r := s.rollout
+	delete(r.starting, w.slot)
+	if r.failure == "" {
+		reason := "exited before it was ready"
+		if w.stop == CauseReadyTimeout {
+			reason = "not ready within --ready-timeout " + w.spec.ReadyTimeout.String()
+		}
+		s.failRollout(w.slot, w.pid, fmt.Sprintf("slot %d: new worker pid %d %s (%s)", w.slot, w.pid, reason, w.exit), w.tail)
+	}
+	if sl := s.slots[w.slot]; sl.current == nil && !s.phase.Stopping() {
+		s.start(sl, CauseStarted) // replace strategy: the slot's old generation comes back
+	}
+}
+
+// replacedWorkerExited: replace strategy, the old worker drained; its new one starts.
+func (s *Supervisor) replacedWorkerExited(w *worker) {
+	r := s.rollout
+	delete(r.replacing, w.slot)
+	sl := s.slots[w.slot]
+	sl.current = nil
+	s.oldExited(w)
+	switch {
+	case r.failure == "":
+		s.startNew(sl)
+	case !s.phase.Stopping():
+		s.start(sl, CauseStarted) // aborted meanwhile: the old generation comes back
+	}
+}
+
 // oldExited reports an old worker's drain.
 func (s *Supervisor) oldExited(w *worker) {
 	r := s.rollout
-	ms := w.exitAt.Sub(w.drainAt).Milliseconds()
-	p := Progress{Step: "drained", Slot: w.slot, PID: w.pid, Millis: ms, Text: fmt.Sprintf("slot %d: old pid %d drained in %d ms", w.slot, w.pid, ms)}
-	if w.killed {
+	if w.kill == CauseKilled {
 		r.killed++
-		p.Step = "killed"
-		p.Text = fmt.Sprintf("slot %d: old pid %d did not drain within --stop-timeout %s: killed", w.slot, w.pid, w.spec.StopTimeout)
+		s.emit(StepKilled, w.slot, w.pid, "slot %d: old pid %d did not drain within --stop-timeout %s: killed", w.slot, w.pid, w.spec.StopTimeout)
+		return
 	}
-	s.emit(p)
-	s.log.Info("worker exited", "slot", w.slot, "pid", w.pid, "gen", w.gen, "exit", w.exit,
-		"drain", time.Duration(ms)*time.Millisecond, "killed", w.killed)
+	s.emit(StepDrained, w.slot, w.pid, "slot %d: old pid %d drained in %d ms", w.slot, w.pid, w.exitAt.Sub(w.drainAt).Milliseconds())
 }
 
 // failRollout aborts at once: new workers still starting are stopped, the
@@ -143,12 +156,9 @@ func (s *Supervisor) oldExited(w *worker) {
 func (s *Supervisor) failRollout(slot, pid int, reason string, output []string) {
 	r := s.rollout
 	r.failure, r.output = reason, output
-	s.emit(Progress{Step: "failed", Slot: slot, PID: pid, Text: reason})
+	s.emit(StepFailed, slot, pid, "%s", reason)
 	for _, w := range r.starting {
-		if w.failure == "" {
-			w.failure = "stopped: rollout aborted"
-		}
-		s.drain(w)
+		s.drain(w, CauseAborted)
 	}
 	r.pending = nil
 }
@@ -168,53 +178,14 @@ func (s *Supervisor) finishRollout() {
 	r := s.rollout
 	now := s.now()
 	st := r.status(now)
-	st.Finished = now
-	st.State = "done"
+	st.Finished, st.State = now, RolloutDone
 	if r.failure != "" {
-		st.State = "failed"
-		s.log.Error("rollout failed", "rollout", r.id, "reason", r.failure, "replaced", r.replaced, "total", r.total, "last_output", r.output)
+		st.State = RolloutFailed
 	} else {
 		s.spec, s.cfg = r.spec, r.cfg
-		s.log.Info("rollout done", "rollout", r.id, "replaced", r.replaced, "seconds", st.Seconds, "killed", r.killed)
 	}
-	s.emit(Progress{Step: st.State, Slot: -1, Text: summary(st)})
-	s.rollout, s.lastRollout = nil, &st
-	if r.progress != nil {
-		close(r.progress)
-	}
-	if r.reply != nil {
-		r.reply <- st
-	}
+	s.publish(Event{Kind: KindRollout, Step: StepDone, Slot: -1, Generation: r.spec.Generation, Rollout: &st, Text: st.Summary()})
+	s.rollout = nil
+	r.done <- st
 	s.afterRollout()
-}
-
-// summary is the last line of `baton reload`.
-func summary(st RolloutStatus) string {
-	if st.State == "failed" {
-		return fmt.Sprintf("rollout %d failed after %d of %d workers replaced: %s", st.ID, st.Replaced, st.Total, st.Error)
-	}
-	return fmt.Sprintf("rollout %d done: %d workers replaced in %s, %d killed after --stop-timeout", st.ID, st.Replaced, Took(st.Seconds), st.Killed)
-}
-
-// Took renders a rollout's duration: milliseconds below a second, else
-// tenths of a second ("38ms", "1.2s").
-func Took(seconds float64) string {
-	d := time.Duration(seconds * float64(time.Second))
-	if d < time.Second {
-		return d.Round(time.Millisecond).String()
-	}
-	return d.Round(100 * time.Millisecond).String()
-}
-
-// emit logs nothing itself: it feeds the requester's progress stream.
-func (s *Supervisor) emit(p Progress) {
-	r := s.rollout
-	if r == nil || r.progress == nil {
-		return
-	}
-	p.Rollout, p.Time = r.id, s.now()
-	select {
-	case r.progress <- p:
-	default:
-	}
 }

@@ -1,13 +1,11 @@
 package supervisor
 
 import (
-	"os"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/batonhq/baton/internal/config"
-	"github.com/batonhq/baton/internal/wire"
+	"github.com/batonhq/baton/internal/proc"
 )
 
 // Spec is what one generation of workers runs: taken from the config when
@@ -32,23 +30,8 @@ func SpecFrom(c config.Config, gen int) *Spec {
 	}
 }
 
-// inheritedEnv is the master's environment without the variables that
-// describe the master's own activation or baton's per-worker values.
-func inheritedEnv() []string {
-	drop := []string{wire.EnvListenFDs, wire.EnvListenPID, wire.EnvListenFDNames,
-		wire.EnvNotifySocket, wire.EnvSlot, wire.EnvGeneration}
-	var out []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		keep := true
-		for _, d := range drop {
-			if k == d {
-				keep = false
-			}
-		}
-		if keep {
-			out = append(out, kv)
-		}
-	}
-	return out
+// launch describes worker id in slot running this spec.
+func (sp *Spec) launch(id, slot int) proc.Launch {
+	return proc.Launch{ID: id, Slot: slot, Generation: sp.Generation, Command: sp.Command,
+		Env: sp.Env, Dir: sp.Dir, Notify: sp.Ready.Kind == config.ReadyNotify}
 }

@@ -1,6 +1,9 @@
 package supervisor
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // State is where a worker is in its lifecycle:
 //
@@ -11,8 +14,9 @@ type State int
 
 // Worker states.
 const (
+	_ State = iota
 	// Starting: the process runs but has not said it is ready.
-	Starting State = iota
+	Starting
 	// Ready: it serves; it counts towards capacity.
 	Ready
 	// Draining: it was sent the stop signal and is finishing its work.
@@ -21,22 +25,23 @@ const (
 	Exited
 )
 
-func (s State) String() string {
-	switch s {
-	case Starting:
-		return "starting"
-	case Ready:
-		return "ready"
-	case Draining:
-		return "draining"
-	case Exited:
-		return "exited"
-	}
-	return fmt.Sprintf("State(%d)", int(s))
+var stateNames = []string{"", "starting", "ready", "draining", "exited"}
+
+func (s State) String() string { return enumText(stateNames, "State", int(s)) }
+
+// MarshalText renders the state's name.
+func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText parses a state's name.
+func (s *State) UnmarshalText(b []byte) error {
+	v, err := enumParse(stateNames, "state", b)
+	*s = State(v)
+	return err
 }
 
-// legal lists every allowed move.
+// legal lists every allowed move; the zero State is "not started yet".
 var legal = map[State][]State{
+	0:        {Starting},
 	Starting: {Ready, Draining, Exited},
 	Ready:    {Draining, Exited},
 	Draining: {Exited},
@@ -52,23 +57,69 @@ func canMove(from, to State) bool {
 	return false
 }
 
-// transition moves w to state to, or reports an illegal move. It is the
-// only place a worker's state changes.
-func (s *Supervisor) transition(w *worker, to State) error {
+// transition moves w to state to for cause, or reports an illegal move. It
+// is the only place a worker's state changes, and it emits the worker's
+// event.
+func (s *Supervisor) transition(w *worker, to State, cause Cause) error {
 	if !canMove(w.state, to) {
 		return fmt.Errorf("worker %d (slot %d pid %d): illegal move %s → %s", w.id, w.slot, w.pid, w.state, to)
 	}
 	from := w.state
 	w.state = to
 	now := s.now()
+	ev := Event{Kind: KindWorker, Slot: w.slot, PID: w.pid, Generation: w.gen, From: from, To: to, Cause: cause}
 	switch to {
+	case Starting:
+		w.started = now
 	case Ready:
 		w.readyAt = now
+		ev.Took = now.Sub(w.started)
 	case Draining:
 		w.drainAt = now
+		w.stop = cause
 	case Exited:
 		w.exitAt = now
+		exit := w.exit
+		ev.Exit, ev.Output, ev.Stop, ev.Text = &exit, w.tail, w.stop, w.exitText(from, cause)
+		ev.Took = now.Sub(w.started)
+		if from == Draining {
+			ev.Took = now.Sub(w.drainAt)
+		}
 	}
-	s.log.Debug("worker state", "slot", w.slot, "pid", w.pid, "gen", w.gen, "from", from.String(), "to", to.String())
+	s.publish(ev)
 	return nil
 }
+
+// exitCause is why w, which just exited, did: killed, drained or crashed.
+func (w *worker) exitCause() Cause {
+	switch {
+	case w.kill != 0:
+		return w.kill
+	case w.stop != 0:
+		return CauseDrained
+	}
+	return CauseCrashed
+}
+
+// exitText says in words why w, which was in state from, exited.
+func (w *worker) exitText(from State, cause Cause) string {
+	switch {
+	case w.stop == CauseReadyTimeout:
+		return "not ready within --ready-timeout " + w.spec.ReadyTimeout.String()
+	case cause == CauseKilled:
+		return "did not exit within --stop-timeout " + w.spec.StopTimeout.String()
+	case cause == CauseCrashed && from == Starting:
+		return "exited before it was ready"
+	case cause == CauseCrashed:
+		return "exited on its own"
+	}
+	return ""
+}
+
+// failed reports whether w ended as a failure: a crash, or never ready in time.
+func (w *worker) failed() bool {
+	return w.stop == 0 || w.stop == CauseReadyTimeout
+}
+
+// uptime is how long w ran.
+func (w *worker) uptime() time.Duration { return w.exitAt.Sub(w.started) }

@@ -8,16 +8,27 @@ import (
 
 // Status is a snapshot of the master, as `baton status` shows it.
 type Status struct {
-	Name       string         `json:"name"`
-	PID        int            `json:"pid"`
-	Started    time.Time      `json:"started"`
-	Uptime     float64        `json:"uptime_seconds"`
-	Generation int            `json:"generation"`
-	Desired    int            `json:"workers_desired"`
-	Stopping   bool           `json:"stopping"`
-	Sockets    []SocketStatus `json:"sockets"`
-	Workers    []WorkerStatus `json:"workers"`
-	Rollout    *RolloutStatus `json:"rollout,omitempty"` // running, else the last one
+	Name        string         `json:"name"`
+	PID         int            `json:"pid"`
+	Started     time.Time      `json:"started"`
+	Uptime      float64        `json:"uptime_seconds"`
+	Generation  int            `json:"generation"`
+	Desired     int            `json:"workers_desired"`
+	Phase       Phase          `json:"phase"`
+	StopTimeout float64        `json:"stop_timeout_seconds"` // how long a stop may take, per worker
+	Seq         uint64         `json:"event_seq"`            // the last event published before this snapshot
+	Sockets     []SocketStatus `json:"sockets"`
+	Workers     []WorkerStatus `json:"workers"`
+	// Filled in by the master from the event stream, not by the supervisor.
+	Rollout *RolloutStatus `json:"rollout,omitempty"` // running, else the last one
+	Master  *MasterStatus  `json:"master,omitempty"`
+}
+
+// MasterStatus is what the master adds about itself.
+type MasterStatus struct {
+	SocketsHealed uint64 `json:"sockets_healed"` // listening sockets a worker shut down, listening again
+	OutputLost    uint64 `json:"output_lost"`    // writes to the master's stdout/stderr that failed
+	EventsDropped uint64 `json:"events_dropped"` // events a slow subscriber missed
 }
 
 // SocketStatus describes one listening socket.
@@ -33,7 +44,7 @@ type WorkerStatus struct {
 	Slot       int     `json:"slot"`
 	PID        int     `json:"pid"`
 	Generation int     `json:"generation"`
-	State      string  `json:"state"`
+	State      State   `json:"state"`
 	Uptime     float64 `json:"uptime_seconds"`
 	Restarts   int     `json:"restarts"`
 	Status     string  `json:"status"`
@@ -44,11 +55,9 @@ func (s *Supervisor) snapshot() Status {
 	now := s.now()
 	st := Status{
 		Name: s.opts.Name, PID: os.Getpid(), Started: s.started, Uptime: now.Sub(s.started).Seconds(),
-		Generation: s.spec.Generation, Desired: len(s.slots), Stopping: s.stopping,
-		Sockets: []SocketStatus{}, Workers: []WorkerStatus{},
-	}
-	for i, so := range s.opts.Sockets {
-		st.Sockets = append(st.Sockets, SocketStatus{Name: so.Name, Network: so.Network, Address: so.Addr, FD: 3 + i})
+		Generation: s.spec.Generation, Desired: len(s.slots), Phase: s.phase,
+		StopTimeout: s.spec.StopTimeout.Seconds(), Seq: s.bus.Seq(),
+		Sockets: append([]SocketStatus{}, s.opts.Sockets...), Workers: []WorkerStatus{},
 	}
 	for _, w := range s.workers {
 		restarts := 0
@@ -56,7 +65,7 @@ func (s *Supervisor) snapshot() Status {
 			restarts = s.slots[w.slot].restarts
 		}
 		st.Workers = append(st.Workers, WorkerStatus{
-			Slot: w.slot, PID: w.pid, Generation: w.gen, State: w.state.String(),
+			Slot: w.slot, PID: w.pid, Generation: w.gen, State: w.state,
 			Uptime: now.Sub(w.started).Seconds(), Restarts: restarts, Status: w.status, Dir: w.dir,
 		})
 	}
@@ -67,12 +76,5 @@ func (s *Supervisor) snapshot() Status {
 		}
 		return a.Generation < b.Generation
 	})
-	if s.rollout != nil {
-		r := s.rollout.status(now)
-		st.Rollout = &r
-	} else if s.lastRollout != nil {
-		r := *s.lastRollout
-		st.Rollout = &r
-	}
 	return st
 }

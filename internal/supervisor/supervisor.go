@@ -2,23 +2,25 @@ package supervisor
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"syscall"
 	"time"
 
+	"github.com/batonhq/baton/internal/clock"
 	"github.com/batonhq/baton/internal/config"
-	"github.com/batonhq/baton/internal/sockets"
+	"github.com/batonhq/baton/internal/proc"
 )
 
 // Options are what a supervisor needs from the master.
 type Options struct {
 	Name     string
 	Config   config.Config
-	Sockets  []*sockets.Socket // shown in the status
-	Launcher Launcher          // starts the workers
-	Logger   *slog.Logger
+	Sockets  []SocketStatus // shown in the status
+	Launcher proc.Launcher  // starts the workers
+	Clock    clock.Clock    // nil: the real clock
+	Bus      *Bus           // where events are published; nil: a new one
 	// Reconfigure re-reads and validates the configuration for a rollout;
 	// nil means the start-up config is reused.
 	Reconfigure func() (config.Config, error)
@@ -26,31 +28,27 @@ type Options struct {
 	Compat func() (string, error)
 }
 
-// ErrStopping is returned to requests that arrive while the master stops.
-var ErrStopping = errors.New("the master is stopping")
-
 // Supervisor owns the workers. Create with New, then call Run once.
 type Supervisor struct {
 	opts    Options
-	log     *slog.Logger
+	clock   clock.Clock
+	bus     *Bus
 	events  chan any
 	done    chan struct{}
 	started time.Time
 
 	// Everything below is owned by the Run goroutine.
-	cfg         config.Config
-	spec        *Spec // the generation new slots get
-	nextGen     int
-	rollouts    int
-	queued      bool // a watched change arrived during a rollout
-	nextID      int
-	workers     map[int]*worker // every live worker, by id
-	slots       []*slot
-	stopping    bool
-	forced      bool
-	rollout     *rollout
-	lastRollout *RolloutStatus
-	compat      string
+	cfg      config.Config
+	spec     *Spec // the generation new slots get
+	nextGen  int
+	rollouts int
+	queued   bool // a watched change arrived during a rollout
+	nextID   int
+	workers  map[int]*worker // every live worker, by id
+	slots    []*slot
+	phase    Phase
+	rollout  *rollout
+	compat   string
 }
 
 // slot is one position of the pool.
@@ -60,27 +58,29 @@ type slot struct {
 	spec     *Spec   // what a respawn of this slot runs
 	restarts int     // respawns after crashes
 	crashes  int     // consecutive crashes, for backoff
-	respawn  *time.Timer
+	respawn  clock.Timer
 	token    int // invalidates stale respawn timers
-}
-
-type respawnEvent struct {
-	slot, token int
 }
 
 // New returns a supervisor; it starts nothing until Run.
 func New(opts Options) *Supervisor {
-	log := opts.Logger
-	if log == nil {
-		log = slog.Default()
-	}
-	return &Supervisor{
-		opts: opts, log: log, events: make(chan any, 64), done: make(chan struct{}),
+	s := &Supervisor{
+		opts: opts, clock: opts.Clock, bus: opts.Bus, events: make(chan any, 64), done: make(chan struct{}),
 		cfg: opts.Config, workers: map[int]*worker{},
 	}
+	if s.clock == nil {
+		s.clock = clock.Real{}
+	}
+	if s.bus == nil {
+		s.bus = NewBus()
+	}
+	return s
 }
 
-func (s *Supervisor) now() time.Time { return time.Now() }
+// Events is the bus every event is published on.
+func (s *Supervisor) Events() *Bus { return s.bus }
+
+func (s *Supervisor) now() time.Time { return s.clock.Now() }
 
 // post delivers an event to the Run goroutine, or drops it once Run ended.
 func (s *Supervisor) post(ev any) {
@@ -91,32 +91,68 @@ func (s *Supervisor) post(ev any) {
 }
 
 // after posts ev once d has passed.
-func (s *Supervisor) after(d time.Duration, ev any) *time.Timer {
-	return time.AfterFunc(d, func() { s.post(ev) })
+func (s *Supervisor) after(d time.Duration, ev any) clock.Timer {
+	return s.clock.AfterFunc(d, func() { s.post(ev) })
+}
+
+// publish stamps e and puts it on the bus.
+func (s *Supervisor) publish(e Event) {
+	e.Time = s.now()
+	if e.Kind != KindWorker && e.Kind != KindBackoff && e.Slot == 0 && e.PID == 0 {
+		e.Slot = -1
+	}
+	s.bus.publish(e)
+}
+
+// Note levels.
+const (
+	levelInfo  = slog.LevelInfo
+	levelWarn  = slog.LevelWarn
+	levelError = slog.LevelError
+)
+
+// note publishes a KindNote event.
+func (s *Supervisor) note(level slog.Level, format string, args ...any) {
+	s.publish(Event{Kind: KindNote, Slot: -1, Level: level, Text: fmt.Sprintf(format, args...)})
+}
+
+// setPhase moves the master to phase p and publishes it.
+func (s *Supervisor) setPhase(p Phase) {
+	s.phase = p
+	s.publish(Event{Kind: KindPhase, Slot: -1, Phase: p, Workers: len(s.workers)})
 }
 
 // Run starts the pool and supervises it until a stop (a signal on signals,
-// a Stop request, or ctx ending) has drained every worker.
+// a Stop request, or ctx ending) has drained every worker. The bus is
+// closed when Run returns, after the last event.
 func (s *Supervisor) Run(ctx context.Context, signals <-chan os.Signal) error {
+	defer s.bus.close()
 	defer close(s.done)
 	s.started = s.now()
 	if s.opts.Compat != nil {
 		tok, err := s.opts.Compat()
 		if err != nil {
-			return err
+			return fmt.Errorf("read the compatibility token: %w", err)
 		}
 		s.compat = tok
 	}
 	s.nextGen = 1
 	s.spec = SpecFrom(s.cfg, s.nextGen)
-	s.log.Info("master started", "name", s.opts.Name, "pid", os.Getpid(), "workers", s.cfg.Workers, "sockets", socketList(s.opts.Sockets))
+	s.setPhase(PhaseRunning)
 	for i := 0; i < s.cfg.Workers; i++ {
 		sl := &slot{index: i, spec: s.spec}
 		s.slots = append(s.slots, sl)
-		s.start(sl)
+		s.start(sl, CauseStarted)
 	}
+	s.loop(ctx, signals)
+	s.setPhase(PhaseStopped)
+	return nil
+}
+
+// loop handles events until the stop is complete.
+func (s *Supervisor) loop(ctx context.Context, signals <-chan os.Signal) {
 	ctxDone := ctx.Done()
-	for !(s.stopping && len(s.workers) == 0) {
+	for !(s.phase.Stopping() && len(s.workers) == 0) {
 		select {
 		case ev := <-s.events:
 			s.handle(ev)
@@ -127,8 +163,6 @@ func (s *Supervisor) Run(ctx context.Context, signals <-chan os.Signal) error {
 			s.beginStop(false)
 		}
 	}
-	s.log.Info("master stopped", "name", s.opts.Name)
-	return nil
 }
 
 func (s *Supervisor) handle(ev any) {
@@ -152,7 +186,7 @@ func (s *Supervisor) handle(ev any) {
 func (s *Supervisor) onSignal(sig os.Signal) {
 	switch sig {
 	case syscall.SIGTERM, syscall.SIGINT:
-		s.beginStop(s.stopping)
+		s.beginStop(s.phase.Stopping())
 	case syscall.SIGUSR2:
 		s.signalReload()
 	case syscall.SIGTTIN:
@@ -164,109 +198,28 @@ func (s *Supervisor) onSignal(sig os.Signal) {
 
 // beginStop drains every worker; force (a second stop) kills them now.
 func (s *Supervisor) beginStop(force bool) {
-	if s.stopping && !force {
+	if s.phase.Stopping() && !force {
 		return
 	}
-	if !s.stopping {
-		s.log.Info("stopping: draining all workers", "workers", len(s.workers), "stop_timeout", s.cfg.StopTimeout.String())
+	if !s.phase.Stopping() {
+		s.setPhase(PhaseDraining)
 	}
-	s.stopping = true
 	if s.rollout != nil {
 		s.abortRollout(ErrStopping.Error())
 	}
 	for _, sl := range s.slots {
 		s.cancelRespawn(sl)
 	}
-	if force && !s.forced {
-		s.forced = true
-		s.log.Warn("second stop signal: killing all workers now", "workers", len(s.workers))
+	if force && s.phase != PhaseKilling {
+		s.setPhase(PhaseKilling)
 	}
 	for _, w := range s.workers {
 		if force {
-			w.stopAsked = true
-			w.proc.KillGroup()
+			s.killNow(w, CauseForced)
 			continue
 		}
-		s.drain(w)
+		s.drain(w, CauseShutdown)
 	}
-}
-
-// drain asks w to exit: the stop signal, then SIGKILL to its group once
-// its stop timeout passes.
-func (s *Supervisor) drain(w *worker) {
-	if w.state == Draining || w.state == Exited {
-		return
-	}
-	w.stopAsked = true
-	if err := s.transition(w, Draining); err != nil {
-		s.log.Error("drain", "err", err)
-		return
-	}
-	s.stopTimers(w)
-	if err := w.proc.Signal(w.spec.StopSignal); err != nil {
-		s.log.Warn("signal worker", "slot", w.slot, "pid", w.pid, "err", err)
-	}
-	w.timers = append(w.timers, s.after(w.spec.StopTimeout, timerEvent{w: w, kind: stopDeadline}))
-}
-
-func (s *Supervisor) onTimer(e timerEvent) {
-	w := e.w
-	if w.state == Exited {
-		return
-	}
-	switch e.kind {
-	case readyDelay:
-		if w.state == Starting {
-			s.markReady(w)
-		}
-	case readyDeadline:
-		if w.state == Starting {
-			w.failure = "not ready within --ready-timeout " + w.spec.ReadyTimeout.String()
-			s.log.Warn("worker not ready in time: stopping it", "slot", w.slot, "pid", w.pid, "gen", w.gen, "ready_timeout", w.spec.ReadyTimeout.String())
-			s.drain(w)
-		}
-	case stopDeadline:
-		if w.state == Draining {
-			w.killed = true
-			s.log.Warn("worker did not exit within --stop-timeout: killing its process group", "slot", w.slot, "pid", w.pid, "gen", w.gen, "stop_timeout", w.spec.StopTimeout.String())
-			w.proc.KillGroup()
-		}
-	}
-}
-
-func (s *Supervisor) onNotify(e notifyEvent) {
-	w := e.w
-	if w.state == Exited {
-		return
-	}
-	if e.msg.HasStatus {
-		w.status = e.msg.Status
-	}
-	if e.msg.Ready && w.state == Starting {
-		s.markReady(w)
-	}
-	if e.msg.Stopping {
-		s.log.Debug("worker says it is stopping", "slot", w.slot, "pid", w.pid)
-	}
-}
-
-// markReady records that w serves.
-func (s *Supervisor) markReady(w *worker) {
-	if err := s.transition(w, Ready); err != nil {
-		s.log.Error("ready", "err", err)
-		return
-	}
-	s.stopTimers(w)
-	s.log.Info("worker ready", "slot", w.slot, "pid", w.pid, "gen", w.gen, "after", w.readyAt.Sub(w.started).Round(time.Millisecond).String())
-	s.rolloutWorkerReady(w)
-}
-
-func socketList(socks []*sockets.Socket) []string {
-	out := make([]string, len(socks))
-	for i, so := range socks {
-		out[i] = so.Name + "=" + so.Network + ":" + so.Addr
-	}
-	return out
 }
 
 // watchEvent reports that watched paths changed.
@@ -277,25 +230,25 @@ type watchEvent struct{ paths []string }
 func (s *Supervisor) Changed(paths []string) { s.post(watchEvent{paths: paths}) }
 
 func (s *Supervisor) onWatch(e watchEvent) {
-	if s.stopping {
+	if s.phase.Stopping() {
 		return
 	}
 	if s.rollout != nil {
 		if !s.queued {
-			s.log.Info("change during a rollout: one more rollout queued", "paths", e.paths, "rollout", s.rollout.id)
+			s.note(levelInfo, "change during rollout %d (%v): one more rollout queued", s.rollout.id, e.paths)
 		}
 		s.queued = true
 		return
 	}
-	s.log.Info("watched paths changed: starting a rollout", "paths", e.paths)
-	s.startTriggered("watch")
+	s.note(levelInfo, "watched paths changed (%v): starting a rollout", e.paths)
+	s.startTriggered(TriggerWatch)
 }
 
 // startTriggered starts a rollout nobody waits on (signal, watch).
-func (s *Supervisor) startTriggered(trigger string) {
+func (s *Supervisor) startTriggered(trigger Trigger) {
 	ro, err := s.preflight(ReloadOptions{Trigger: trigger})
 	if err != nil {
-		s.log.Error("rollout refused", "trigger", trigger, "reason", err.Error())
+		s.note(levelError, "rollout (%s) %v", trigger, err)
 		return
 	}
 	s.beginRollout(ro)
@@ -303,9 +256,9 @@ func (s *Supervisor) startTriggered(trigger string) {
 
 // afterRollout starts a rollout that was queued while one ran.
 func (s *Supervisor) afterRollout() {
-	if s.queued && !s.stopping {
+	if s.queued && !s.phase.Stopping() {
 		s.queued = false
-		s.log.Info("starting the queued rollout")
-		s.startTriggered("watch")
+		s.note(levelInfo, "starting the queued rollout")
+		s.startTriggered(TriggerWatch)
 	}
 }

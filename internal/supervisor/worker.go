@@ -3,6 +3,9 @@ package supervisor
 import (
 	"time"
 
+	"github.com/batonhq/baton/internal/clock"
+	"github.com/batonhq/baton/internal/config"
+	"github.com/batonhq/baton/internal/proc"
 	"github.com/batonhq/baton/internal/wire"
 )
 
@@ -11,7 +14,7 @@ import (
 type worker struct {
 	id, slot, gen int
 	spec          *Spec
-	proc          Process
+	proc          proc.Process
 	pid           int
 	dir           string // resolved working directory
 	state         State
@@ -20,18 +23,17 @@ type worker struct {
 	drainAt       time.Time
 	exitAt        time.Time
 	status        string
-	timers        []*time.Timer
-	stopAsked     bool   // the master asked it to exit: not a crash
-	failure       string // why it failed to become ready, if it did
-	killed        bool   // SIGKILLed after the stop timeout
-	exit          string // how it exited, once exited
-	tail          []string
+	timers        []clock.Timer
+	stop          Cause     // why it was asked to stop; 0 if it was not
+	kill          Cause     // CauseKilled or CauseForced once SIGKILLed; else 0
+	exit          proc.Exit // how it exited, once exited
+	tail          []string  // its last output, once exited
 }
 
 // exitEvent reports a worker's process has exited and its output is read.
 type exitEvent struct {
 	w    *worker
-	exit string // "exit status 1", "signal killed"
+	exit proc.Exit
 }
 
 // notifyEvent carries one notify datagram from a worker.
@@ -44,9 +46,9 @@ type notifyEvent struct {
 type timerKind int
 
 const (
-	readyDeadline timerKind = iota // --ready-timeout passed
-	readyDelay                     // --ready delay:DUR passed
-	stopDeadline                   // --stop-timeout passed
+	readyDeadline timerKind = iota + 1 // --ready-timeout passed
+	readyDelay                         // --ready delay:DUR passed
+	stopDeadline                       // --stop-timeout passed
 )
 
 type timerEvent struct {
@@ -54,18 +56,22 @@ type timerEvent struct {
 	kind timerKind
 }
 
-// spawn starts a worker process for slot running spec.
-func (s *Supervisor) spawn(slot int, spec *Spec) (*worker, error) {
+// spawn starts a worker process for slot running spec; cause says why
+// (first start or respawn, rollout, scale).
+func (s *Supervisor) spawn(slot int, spec *Spec, cause Cause) (*worker, error) {
 	s.nextID++
 	w := &worker{id: s.nextID, slot: slot, gen: spec.Generation, spec: spec}
-	p, err := s.opts.Launcher.Launch(Launch{ID: w.id, Slot: slot, Generation: w.gen, Spec: spec},
+	p, err := s.opts.Launcher.Launch(spec.launch(w.id, slot),
 		func(n wire.Notify) { s.post(notifyEvent{w: w, msg: n}) },
-		func(exit string) { s.post(exitEvent{w: w, exit: exit}) })
+		func(exit proc.Exit) { s.post(exitEvent{w: w, exit: exit}) })
 	if err != nil {
 		return nil, err
 	}
-	w.proc, w.pid, w.dir, w.started = p, p.PID(), p.Dir(), s.now()
+	w.proc, w.pid, w.dir = p, p.PID(), p.Dir()
 	s.workers[w.id] = w
+	if err := s.transition(w, Starting, cause); err != nil {
+		s.note(levelError, "start: %v", err)
+	}
 	s.armStart(w)
 	return w, nil
 }
@@ -73,7 +79,7 @@ func (s *Supervisor) spawn(slot int, spec *Spec) (*worker, error) {
 // armStart starts the readiness clocks of a new worker.
 func (s *Supervisor) armStart(w *worker) {
 	w.timers = append(w.timers, s.after(w.spec.ReadyTimeout, timerEvent{w: w, kind: readyDeadline}))
-	if w.spec.Ready.Kind == "delay" {
+	if w.spec.Ready.Kind == config.ReadyDelay {
 		w.timers = append(w.timers, s.after(w.spec.Ready.Delay, timerEvent{w: w, kind: readyDelay}))
 	}
 }
@@ -83,4 +89,68 @@ func (s *Supervisor) stopTimers(w *worker) {
 		t.Stop()
 	}
 	w.timers = nil
+}
+
+// drain asks w to exit for cause: the stop signal, then SIGKILL to its
+// group once its stop timeout passes.
+func (s *Supervisor) drain(w *worker, cause Cause) {
+	if w.state == Draining || w.state == Exited {
+		return
+	}
+	if err := s.transition(w, Draining, cause); err != nil {
+		s.note(levelError, "drain: %v", err)
+		return
+	}
+	s.stopTimers(w)
+	if err := w.proc.Signal(w.spec.StopSignal); err != nil {
+		s.note(levelWarn, "slot %d: signal worker pid %d: %v", w.slot, w.pid, err)
+	}
+	w.timers = append(w.timers, s.after(w.spec.StopTimeout, timerEvent{w: w, kind: stopDeadline}))
+}
+
+// killNow SIGKILLs w's process group for cause (CauseKilled, CauseForced).
+func (s *Supervisor) killNow(w *worker, cause Cause) {
+	if w.state == Exited || w.kill != 0 {
+		return
+	}
+	if w.stop == 0 {
+		w.stop = CauseShutdown
+	}
+	w.kill = cause
+	w.proc.KillGroup()
+}
+
+func (s *Supervisor) onTimer(e timerEvent) {
+	w := e.w
+	switch {
+	case e.kind == readyDelay && w.state == Starting:
+		s.markReady(w, CauseDelay)
+	case e.kind == readyDeadline && w.state == Starting:
+		s.drain(w, CauseReadyTimeout)
+	case e.kind == stopDeadline && w.state == Draining:
+		s.killNow(w, CauseKilled)
+	}
+}
+
+func (s *Supervisor) onNotify(e notifyEvent) {
+	w := e.w
+	if w.state == Exited {
+		return
+	}
+	if e.msg.HasStatus {
+		w.status = e.msg.Status
+	}
+	if e.msg.Ready && w.state == Starting {
+		s.markReady(w, CauseNotified)
+	}
+}
+
+// markReady records that w serves.
+func (s *Supervisor) markReady(w *worker, cause Cause) {
+	if err := s.transition(w, Ready, cause); err != nil {
+		s.note(levelError, "ready: %v", err)
+		return
+	}
+	s.stopTimers(w)
+	s.rolloutWorkerReady(w)
 }

@@ -26,3 +26,26 @@ func TestParseActivation(t *testing.T) {
 		t.Fatal("bad LISTEN_FDS accepted")
 	}
 }
+
+// The master renders what the library parses: one package, both directions.
+func TestRenderedEnvParsesBack(t *testing.T) {
+	env := append(ListenEnv([]string{"web", "admin"}), "PATH=/bin", EnvListenPID+"=1")
+	env = WithListenPID(env, 4242)
+	get := func(k string) string { return lookup(env, k) }
+	a, ok, err := ParseActivation(get)
+	if !ok || err != nil || a.PID != 4242 || a.Count != 2 || a.Names[1] != "admin" {
+		t.Fatalf("%+v %v %v from %v", a, ok, err, env)
+	}
+	if n := len(Without(env, MasterOnly...)); n != 1 {
+		t.Fatalf("Without kept %d variables, want only PATH", n)
+	}
+	if got := WithListenPID([]string{"A=1"}, 7); len(got) != 1 {
+		t.Fatalf("LISTEN_PID set without sockets: %v", got)
+	}
+	if FD(0) != 3 || FD(2) != 5 {
+		t.Fatal("FD numbering")
+	}
+	if ListenEnv(nil) != nil || NotifyEnv("/n") != "NOTIFY_SOCKET=/n" || WorkerEnv(1, 2)[1] != "BATON_GENERATION=2" {
+		t.Fatal("render")
+	}
+}

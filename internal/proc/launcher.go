@@ -1,4 +1,4 @@
-package supervisor
+package proc
 
 import (
 	"syscall"
@@ -6,14 +6,15 @@ import (
 	"github.com/batonhq/baton/internal/wire"
 )
 
-// Launcher is the supervisor's seam to the operating system: it starts
-// worker processes and reports what becomes of them. ProcLauncher is the
-// real one; the unit tests drive the supervisor with a fake.
+// Launcher starts worker processes and reports what becomes of them. It is
+// the supervisor's whole view of the operating system's processes: OS is
+// the real one; the supervisor's unit tests use a fake.
 type Launcher interface {
 	// Launch starts a worker. Afterwards onNotify receives each notify
 	// datagram and onExit is called once, when the process has exited and
-	// its output has been read. Both may be called from any goroutine.
-	Launch(l Launch, onNotify func(wire.Notify), onExit func(exit string)) (Process, error)
+	// its output has been read (or OutputGrace passed). Both may be called
+	// from any goroutine.
+	Launch(l Launch, onNotify func(wire.Notify), onExit func(Exit)) (Process, error)
 }
 
 // Launch describes one worker to start.
@@ -21,7 +22,10 @@ type Launch struct {
 	ID         int // unique per master
 	Slot       int
 	Generation int
-	Spec       *Spec
+	Command    []string
+	Env        []string // user additions, KEY=VAL
+	Dir        string   // as configured; symlinks are resolved at launch
+	Notify     bool     // give it a private NOTIFY_SOCKET
 }
 
 // Process is a started worker.
@@ -32,11 +36,11 @@ type Process interface {
 	// Signal sends sig to the main process.
 	Signal(sig syscall.Signal) error
 	// KillGroup SIGKILLs the process group: the main process and every
-	// child it left behind.
+	// child it left behind. Safe to call at any time, and more than once.
 	KillGroup()
 	// Tail returns the last lines it wrote.
 	Tail() []string
 	// Release frees what the launcher holds for it (its notify socket)
-	// once it has exited.
+	// once it has exited. Safe to call more than once.
 	Release()
 }

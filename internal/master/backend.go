@@ -1,0 +1,48 @@
+package master
+
+import (
+	"context"
+	"time"
+
+	"github.com/batonhq/baton/internal/control"
+	"github.com/batonhq/baton/internal/supervisor"
+)
+
+var _ control.Backend = (*Master)(nil)
+
+// trackerWait bounds how long a status waits for the tracker to catch up
+// with the supervisor's snapshot.
+const trackerWait = time.Second
+
+// Status is the supervisor's snapshot with what the master keeps beside
+// it: the running or last rollout (from the event stream) and its own
+// counters.
+func (m *Master) Status(ctx context.Context) (supervisor.Status, error) {
+	st, err := m.sup.Status(ctx)
+	if err != nil {
+		return st, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, trackerWait)
+	defer cancel()
+	st.Rollout = m.tracker.Rollout(wctx, st.Seq)
+	st.Master = &supervisor.MasterStatus{
+		SocketsHealed: m.healer.healed.Load(),
+		OutputLost:    m.stdout.Lost() + m.stderr.Lost(),
+		EventsDropped: m.bus.Dropped(),
+	}
+	return st, nil
+}
+
+// Stop begins a graceful stop, or with force kills every worker.
+func (m *Master) Stop(ctx context.Context, force bool) error { return m.sup.Stop(ctx, force) }
+
+// Reload starts a rollout.
+func (m *Master) Reload(ctx context.Context, opts supervisor.ReloadOptions) (supervisor.Started, error) {
+	return m.sup.Reload(ctx, opts)
+}
+
+// Scale changes the number of workers.
+func (m *Master) Scale(ctx context.Context, n int) error { return m.sup.Scale(ctx, n) }
+
+// Events is the supervisor's event stream.
+func (m *Master) Events() *supervisor.Bus { return m.bus }

@@ -1,0 +1,243 @@
+package master
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/batonhq/baton/internal/config"
+	"github.com/batonhq/baton/internal/control"
+	"github.com/batonhq/baton/internal/logs"
+	"github.com/batonhq/baton/internal/proc"
+	"github.com/batonhq/baton/internal/sockets"
+	"github.com/batonhq/baton/internal/supervisor"
+	"github.com/batonhq/baton/internal/watch"
+	"github.com/batonhq/baton/internal/wire"
+)
+
+// Options are what a master is built from.
+type Options struct {
+	Config config.Config
+	// Reconfigure re-reads the configuration for a rollout (the file may
+	// have changed; the flags have not). Nil reuses Config.
+	Reconfigure func() (config.Config, error)
+	// Stdout and Stderr receive worker output and the master's log;
+	// nil means the process's own.
+	Stdout, Stderr io.Writer
+}
+
+// Master is one `baton run`. Create with New, then call Run once.
+type Master struct {
+	opts   Options
+	cfg    config.Config
+	stdout *logs.Output
+	stderr *logs.Output
+	log    *slog.Logger
+
+	// Set up by Run, released by cleanup.
+	ctl       *control.Socket
+	socks     []*sockets.Socket
+	notifyDir string
+	guardian  *proc.Guardian
+	pidfile   *pidfile
+	bus       *supervisor.Bus
+	tracker   *supervisor.Tracker
+	healer    *healer
+	sup       *supervisor.Supervisor
+	logged    <-chan struct{} // closed once the log has written the last event
+	ran       bool            // the supervisor ran (and so closed the bus)
+}
+
+// New returns a master for opts; it binds and starts nothing until Run.
+func New(opts Options) *Master {
+	if opts.Stdout == nil {
+		opts.Stdout = os.Stdout
+	}
+	if opts.Stderr == nil {
+		opts.Stderr = os.Stderr
+	}
+	m := &Master{opts: opts, cfg: opts.Config,
+		stdout: logs.NewOutput(opts.Stdout), stderr: logs.NewOutput(opts.Stderr)}
+	m.log = logs.NewLogger(m.stderr, logs.Format(m.cfg.LogFormat))
+	return m
+}
+
+// Run binds everything, supervises the workers until a stop (SIGTERM,
+// SIGINT, `baton stop`, or ctx ending) has drained them, and cleans up.
+// Every error is a failure at run time, wrapped with what was being done.
+func (m *Master) Run(ctx context.Context) error {
+	// The master must outlive whatever reads its output: a write to a
+	// closed pipe fails (and is counted) instead of killing the process.
+	signal.Ignore(syscall.SIGPIPE)
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR2, syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	if err := m.setUp(); err != nil {
+		m.cleanup()
+		m.closeControl()
+		return err
+	}
+	serveCtx, stopServing := context.WithCancel(context.Background())
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		if err := control.Serve(serveCtx, m.ctl.Listener, m, m.log); err != nil {
+			m.log.Error("control socket", "err", err)
+		}
+	}()
+	runCtx, cancel := context.WithCancel(ctx)
+	if len(m.cfg.Watch) > 0 {
+		go watch.New(watch.Options{Paths: m.cfg.Watch}).Run(runCtx, m.sup.Changed)
+	}
+	go m.healer.run(runCtx)
+	m.log.Info("control socket", "path", m.ctl.Path())
+	m.ran = true
+	err := m.sup.Run(runCtx, m.filterSignals(runCtx, sigs))
+	cancel()
+	m.cleanup()
+	// Last, the control socket: a client waiting for this master to exit
+	// sees its connection close only once everything else is released.
+	stopServing()
+	<-served
+	m.closeControl()
+	return err
+}
+
+// setUp takes the name, binds the sockets and starts what the workers need.
+func (m *Master) setUp() error {
+	var err error
+	if m.ctl, err = openControl(m.cfg); err != nil {
+		return err
+	}
+	if m.socks, err = sockets.BindAll(m.cfg.Listen); err != nil {
+		return fmt.Errorf("--listen: %w", err)
+	}
+	runtimeDir, err := control.Dir()
+	if err != nil {
+		return err
+	}
+	if m.notifyDir, err = proc.NotifyDir(runtimeDir); err != nil {
+		return err
+	}
+	spawner := proc.NewSpawner()
+	if m.guardian, err = proc.StartGuardian(spawner, proc.SelfExe); err != nil {
+		return err
+	}
+	if m.pidfile, err = writePidfile(m.cfg.Pidfile); err != nil {
+		return err
+	}
+	m.startSupervisor(spawner)
+	return nil
+}
+
+// startSupervisor builds the supervisor and subscribes the master's
+// readers of its event stream before anything happens.
+func (m *Master) startSupervisor(spawner *proc.Spawner) {
+	m.bus = supervisor.NewBus()
+	m.tracker = supervisor.NewTracker(m.bus)
+	m.logged = startEventLog(m.bus, m.log, m.cfg, m.socks)
+	m.healer = newHealer(m.bus, m.socks, m.cfg.Command, m.log)
+	launcher := &proc.OS{
+		Name: m.cfg.Name, Files: sockets.Files(m.socks), Names: sockets.Names(m.socks),
+		NotifyDir: m.notifyDir, Spawner: spawner, Guardian: m.guardian,
+		Output: logs.NewSink(m.stdout, m.stderr, logs.Format(m.cfg.LogFormat)),
+	}
+	m.sup = supervisor.New(supervisor.Options{
+		Name: m.cfg.Name, Config: m.cfg, Sockets: socketStatus(m.socks), Launcher: launcher, Bus: m.bus,
+		Reconfigure: m.opts.Reconfigure, Compat: compatReader(m.cfg.Compat),
+	})
+}
+
+// openControl takes the control socket: the --control path, else NAME.sock
+// in the per-user runtime directory.
+func openControl(cfg config.Config) (*control.Socket, error) {
+	path := cfg.Control
+	if path == "" {
+		dir, err := control.Dir()
+		if err != nil {
+			return nil, err
+		}
+		path = control.SocketPath(dir, cfg.Name)
+	}
+	return control.Listen(path)
+}
+
+// cleanup releases, in reverse order, whatever setUp took but the control
+// socket (closeControl).
+func (m *Master) cleanup() {
+	if m.ran {
+		<-m.logged
+		m.healer.wait()
+	}
+	if m.guardian != nil {
+		_ = m.guardian.Close()
+	}
+	sockets.CloseAll(m.socks)
+	if m.notifyDir != "" {
+		_ = os.RemoveAll(m.notifyDir)
+	}
+	if err := m.pidfile.remove(); err != nil {
+		m.log.Warn("remove pidfile", "err", err)
+	}
+}
+
+// closeControl removes the control socket (only the one this master
+// bound) and gives up the name.
+func (m *Master) closeControl() {
+	if m.ctl != nil {
+		_ = m.ctl.Close()
+	}
+}
+
+// filterSignals passes on the signals the supervisor acts on and logs the
+// ones this version does not handle.
+func (m *Master) filterSignals(ctx context.Context, in <-chan os.Signal) <-chan os.Signal {
+	out := make(chan os.Signal, 8)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case sig := <-in:
+				if sig == syscall.SIGHUP {
+					m.log.Warn("SIGHUP ignored: replacing the master (upgrade) is not available in this version")
+					continue
+				}
+				select {
+				case out <- sig:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out
+}
+
+func socketStatus(socks []*sockets.Socket) []supervisor.SocketStatus {
+	out := make([]supervisor.SocketStatus, len(socks))
+	for i, so := range socks {
+		out[i] = supervisor.SocketStatus{Name: so.Name, Network: so.Network, Address: so.Addr, FD: wire.FD(i)}
+	}
+	return out
+}
+
+// compatReader returns the reader of the compatibility token file.
+func compatReader(path string) func() (string, error) {
+	if path == "" {
+		return nil
+	}
+	return func() (string, error) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", fmt.Errorf("--compat: read %s: %w", path, errors.Unwrap(err))
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+}

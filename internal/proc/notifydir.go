@@ -1,0 +1,77 @@
+package proc
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// maxUnixPath is the longest path a unix socket address holds on Linux.
+const maxUnixPath = 107
+
+// longestNotifyName is the longest name below a notify directory:
+// "/n" + a pid + "/w" + a worker id.
+const longestNotifyName = len("/n4194304/w") + 10
+
+// NotifyDir creates this master's private directory for its workers'
+// notify sockets and returns its path. It lives in runtimeDir, or, when
+// paths there could not fit a unix socket address, in a per-user
+// directory under the system's temporary directory; its name is short
+// ("n" and the master's pid, sockets "w" and a worker id) so every notify
+// path fits, whatever the master's name. Directories of masters that died
+// without cleaning up (SIGKILL) are removed on the way.
+func NotifyDir(runtimeDir string) (string, error) {
+	base := runtimeDir
+	if len(base)+longestNotifyName > maxUnixPath {
+		base = filepath.Join(os.TempDir(), "baton-"+strconv.Itoa(os.Getuid()))
+		if err := os.MkdirAll(base, 0o700); err != nil {
+			return "", fmt.Errorf("create notify directory: %w", err)
+		}
+	}
+	SweepNotifyDirs(base)
+	dir := filepath.Join(base, "n"+strconv.Itoa(os.Getpid()))
+	_ = os.RemoveAll(dir) // a dead master's, with our pid
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return "", fmt.Errorf("create notify directory: %w", err)
+	}
+	return dir, nil
+}
+
+// SweepNotifyDirs removes the notify directories in base whose master no
+// longer runs, and returns how many it removed.
+func SweepNotifyDirs(base string) int {
+	entries, err := os.ReadDir(base)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, e := range entries {
+		pid, ok := notifyDirPID(e)
+		if !ok || pid == os.Getpid() || processExists(pid) {
+			continue
+		}
+		if os.RemoveAll(filepath.Join(base, e.Name())) == nil {
+			n++
+		}
+	}
+	return n
+}
+
+func notifyDirPID(e os.DirEntry) (int, bool) {
+	digits, ok := strings.CutPrefix(e.Name(), "n")
+	if !ok || !e.IsDir() {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(digits)
+	return pid, err == nil && pid > 0
+}
+
+// processExists reports whether pid names a process (of any user).
+func processExists(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
