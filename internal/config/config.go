@@ -363,7 +363,7 @@ func (v *validator) compat(p string) string {
 // worker will see it (its PATH, its working directory).
 func (v *validator) executable(name, dir string, env []string) {
 	if _, err := LookPath(name, dir, env); err != nil {
-		v.problems = append(v.problems, fmt.Errorf("command: %v", err))
+		v.problems = append(v.problems, fmt.Errorf("command: %w", err))
 	}
 }
 
@@ -378,7 +378,7 @@ func LookPath(name, dir string, env []string) (string, error) {
 		}
 		st, err := os.Stat(p)
 		if err != nil {
-			return "", fmt.Errorf("%q: %v", name, unwrapPath(err))
+			return "", fmt.Errorf("%q: %w", name, unwrapPath(err))
 		}
 		if st.IsDir() || st.Mode()&0o111 == 0 {
 			return "", fmt.Errorf("%q is not an executable file", name)

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 
@@ -22,7 +23,7 @@ func BindFlags(fs *pflag.FlagSet) *Flags {
 	r := &f.raw
 	fs.StringVarP(&f.ConfigFile, "config", "c", "", "TOML config `FILE`; flags override it")
 	fs.StringVar(&r.Name, "name", "", "name of this master for client commands (default: base name of COMMAND)")
-	fs.IntVarP(&r.Workers, "workers", "w", 0, "number of workers, 1..1024 (default: number of CPUs)")
+	fs.IntVarP(&r.Workers, "workers", "w", 0, fmt.Sprintf("number of workers, 1..%d (default: number of CPUs)", MaxWorkers))
 	fs.StringArrayVarP(&r.Listen, "listen", "l", nil, "`[NAME=]ADDR` to listen on: HOST:PORT, :PORT, [::1]:PORT, unix:/path (repeatable)")
 	fs.StringVar(&r.ListenMode, "listen-mode", "", "permissions of unix: listen sockets, octal `MODE` such as 0660 (default: from the umask)")
 	fs.StringVar(&r.Mode, "mode", "", "how workers get sockets: inherit")

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
 
+	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/supervisor"
 )
 
@@ -75,7 +77,7 @@ func newMux(b Backend) *http.ServeMux {
 	mux.HandleFunc("POST /v1/scale", func(w http.ResponseWriter, r *http.Request) {
 		n, err := strconv.Atoi(r.URL.Query().Get("workers"))
 		if err != nil {
-			writeJSON(w, http.StatusBadRequest, ErrorBody{Error: "workers: want a number 1..1024"})
+			writeJSON(w, http.StatusBadRequest, ErrorBody{Error: fmt.Sprintf("workers: want a number 1..%d", config.MaxWorkers)})
 			return
 		}
 		if err := b.Scale(r.Context(), n); err != nil {

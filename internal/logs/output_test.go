@@ -1,6 +1,8 @@
 package logs
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -124,5 +126,54 @@ func TestCaptureDrainsWhenTheSinkFails(t *testing.T) {
 	<-done
 	if out.Lost() != lines || len(tail.Lines()) != TailLines {
 		t.Fatalf("lost %d of %d, tail %d", out.Lost(), lines, len(tail.Lines()))
+	}
+}
+
+// stalledWriter never returns from Write until released: a reader that
+// stays but stops reading.
+type stalledWriter struct{ release chan struct{} }
+
+func (b stalledWriter) Write(p []byte) (int, error) {
+	<-b.release
+	return len(p), nil
+}
+
+func TestQueuedOutputNeverBlocksOnAStalledReader(t *testing.T) {
+	bw := stalledWriter{release: make(chan struct{})}
+	o := NewQueuedOutput(bw, 10)
+	done := make(chan struct{})
+	go func() {
+		for i := 0; i < 1000; i++ {
+			_, _ = o.Write([]byte("line\n"))
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("writes blocked on a stalled reader")
+	}
+	// One write may be in the writer's hands and 10 queued: the rest dropped.
+	if lost := o.Lost(); lost < 1000-11 || lost > 1000 {
+		t.Fatalf("lost %d of 1000", lost)
+	}
+	close(bw.release)
+	if err := o.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestQueuedOutputFlushesOnClose(t *testing.T) {
+	var buf bytes.Buffer
+	o := NewQueuedOutput(&buf, 100)
+	for i := 0; i < 50; i++ {
+		_, _ = fmt.Fprintf(o, "%d\n", i)
+	}
+	if err := o.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = o.Write([]byte("after\n")) // straight through once closed
+	if got := strings.Count(buf.String(), "\n"); got != 51 || o.Lost() != 0 {
+		t.Fatalf("%d lines written, %d lost", got, o.Lost())
 	}
 }

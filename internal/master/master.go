@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/control"
@@ -31,6 +32,15 @@ type Options struct {
 	// nil means the process's own.
 	Stdout, Stderr io.Writer
 }
+
+// OutputQueue is how many lines of output (worker lines and the master's
+// log) may wait for a slow reader of the master's stdout or stderr before
+// new ones are dropped and counted as lost.
+const OutputQueue = 8192
+
+// outputFlush bounds how long a stopping master waits for its queued
+// output to be written.
+const outputFlush = 5 * time.Second
 
 // Master is one `baton run`. Create with New, then call Run once.
 type Master struct {
@@ -63,7 +73,7 @@ func New(opts Options) *Master {
 		opts.Stderr = os.Stderr
 	}
 	m := &Master{opts: opts, cfg: opts.Config,
-		stdout: logs.NewOutput(opts.Stdout), stderr: logs.NewOutput(opts.Stderr)}
+		stdout: logs.NewQueuedOutput(opts.Stdout, OutputQueue), stderr: logs.NewQueuedOutput(opts.Stderr, OutputQueue)}
 	m.log = logs.NewLogger(m.stderr, logs.Format(m.cfg.LogFormat))
 	return m
 }
@@ -78,6 +88,7 @@ func (m *Master) Run(ctx context.Context) error {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR2, syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGHUP)
 	defer signal.Stop(sigs)
+	defer m.flushOutput()
 	if err := m.setUp(); err != nil {
 		m.cleanup()
 		m.closeControl()
@@ -185,6 +196,15 @@ func (m *Master) cleanup() {
 	if err := m.pidfile.remove(); err != nil {
 		m.log.Warn("remove pidfile", "err", err)
 	}
+}
+
+// flushOutput writes what is still queued for stdout and stderr, for a
+// bounded time.
+func (m *Master) flushOutput() {
+	ctx, cancel := context.WithTimeout(context.Background(), outputFlush)
+	defer cancel()
+	_ = m.stdout.Close(ctx)
+	_ = m.stderr.Close(ctx)
 }
 
 // closeControl removes the control socket (only the one this master
