@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -27,9 +28,10 @@ func TestMain(m *testing.M) {
 	plainBin = filepath.Join(dir, "plainserver")
 	for bin, pkg := range map[string]string{batonBin: "../cmd/baton", helloBin: "../examples/hello", plainBin: "./testdata/plainserver"} {
 		args := []string{"build", "-o", bin}
-		if bin == batonBin {
+		if bin == batonBin && !benchmarking() {
 			// The master itself runs under the race detector: its
 			// goroutines (supervisor, control, capture) are checked too.
+			// Benchmarks measure the binary users run.
 			args = append(args, "-race")
 		}
 		out, err := exec.Command("go", append(args, pkg)...).CombinedOutput()
@@ -42,4 +44,14 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// benchmarking reports whether this run was asked for benchmarks.
+func benchmarking() bool {
+	for _, a := range os.Args[1:] {
+		if v, ok := strings.CutPrefix(a, "-test.bench="); ok && v != "" && v != "^$" {
+			return true
+		}
+	}
+	return false
 }

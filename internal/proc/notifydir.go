@@ -28,8 +28,8 @@ func NotifyDir(runtimeDir string) (string, error) {
 	base := runtimeDir
 	if len(base)+longestNotifyName > maxUnixPath {
 		base = filepath.Join(os.TempDir(), "baton-"+strconv.Itoa(os.Getuid()))
-		if err := os.MkdirAll(base, 0o700); err != nil {
-			return "", fmt.Errorf("create notify directory: %w", err)
+		if err := privateDir(base); err != nil {
+			return "", err
 		}
 	}
 	SweepNotifyDirs(base)
@@ -74,4 +74,22 @@ func notifyDirPID(e os.DirEntry) (int, bool) {
 func processExists(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// privateDir creates dir with mode 0700 if needed and checks that it is a
+// directory (not a symlink) owned by this user and closed to others: in a
+// shared temporary directory, someone else may have made it first.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create notify directory: %w", err)
+	}
+	st, err := os.Lstat(dir)
+	if err != nil {
+		return fmt.Errorf("check notify directory: %w", err)
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !st.IsDir() || !ok || int(sys.Uid) != os.Getuid() || st.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("notify directory %s is not a private directory of uid %d (mode 0700): remove it", dir, os.Getuid())
+	}
+	return nil
 }
