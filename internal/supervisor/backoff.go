@@ -36,8 +36,8 @@ func (s *Supervisor) scheduleRespawn(sl *slot) {
 		s.start(sl, CauseStarted)
 		return
 	}
-	s.publish(Event{Kind: KindBackoff, Slot: sl.index, Delay: d, Crashes: sl.crashes})
 	sl.respawn = s.after(d, respawnEvent{slot: sl.index, token: sl.token})
+	s.publish(Event{Kind: KindBackoff, Slot: sl.index, Delay: d, Crashes: sl.crashes})
 }
 
 func (s *Supervisor) cancelRespawn(sl *slot) {

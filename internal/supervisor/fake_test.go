@@ -179,6 +179,16 @@ func (h *harness) waitEvent(what string, match func(Event) bool) Event {
 	}
 }
 
+// advance moves the fake clock by d once the supervisor has handled every
+// event so far: a status request is served only after the handler that
+// published the last event the test saw has returned (and so armed its
+// timers).
+func (h *harness) advance(d time.Duration) {
+	h.t.Helper()
+	h.status()
+	h.clock.Advance(d)
+}
+
 // outcome waits for a rollout's result.
 func (h *harness) outcome(st Started) RolloutStatus {
 	h.t.Helper()

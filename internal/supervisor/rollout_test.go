@@ -82,14 +82,14 @@ func TestNeverReadyAbortsAtReadyTimeoutAndNotBefore(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitEvent("new worker spawned", isStep(ro.ID, StepSpawned))
-	h.clock.Advance(99 * time.Millisecond)
+	h.advance(99 * time.Millisecond)
 	h.status() // every event before this request is handled
 	select {
 	case st := <-ro.Done:
 		t.Fatalf("ended before the ready timeout: %+v", st)
 	default:
 	}
-	h.clock.Advance(time.Millisecond)
+	h.advance(time.Millisecond)
 	st := h.outcome(ro)
 	if st.State != RolloutFailed || !strings.Contains(st.Error, "not ready within --ready-timeout 100ms") {
 		t.Fatalf("%+v", st)
@@ -113,12 +113,12 @@ func TestStubbornOldWorkersAreKilledAfterStopTimeoutAndCounted(t *testing.T) {
 	for i := 0; i < 2; i++ {
 		h.waitEvent("old worker draining", func(e Event) bool { return e.Kind == KindWorker && e.To == Draining })
 	}
-	h.clock.Advance(49 * time.Millisecond)
+	h.advance(49 * time.Millisecond)
 	h.status()
 	if strings.Contains(strings.Join(f.events(), " "), "kill") {
 		t.Fatalf("killed before --stop-timeout: %v", f.events())
 	}
-	h.clock.Advance(time.Millisecond)
+	h.advance(time.Millisecond)
 	for i := 0; i < 2; i++ {
 		e := h.waitEvent("old worker killed", func(e Event) bool { return e.Kind == KindWorker && e.To == Exited })
 		if e.Cause != CauseKilled || e.Exit == nil || e.Exit.String() != "signal killed" {
@@ -175,7 +175,7 @@ func TestChangesDuringRolloutQueueExactlyOneMore(t *testing.T) {
 		h.s.Changed([]string{"/srv/current"})
 	}
 	h.status()
-	h.clock.Advance(200 * time.Millisecond)
+	h.advance(200 * time.Millisecond)
 	e := h.waitEvent("rollout 2 done", isStep(2, StepDone))
 	if e.Rollout.State != RolloutDone || e.Rollout.Trigger != TriggerWatch {
 		t.Fatalf("%+v", e.Rollout)
@@ -212,11 +212,11 @@ func TestCrashRespawnsWithGrowingBackoff(t *testing.T) {
 			if b.Delay != d || b.Crashes != i+1 {
 				t.Fatalf("crash %d: backoff %s after %d crashes, want %s", i+1, b.Delay, b.Crashes, d)
 			}
-			h.clock.Advance(d - time.Millisecond)
+			h.advance(d - time.Millisecond)
 			if st := h.status(); len(st.Workers) != 0 {
 				t.Fatalf("crash %d: respawned before its %s backoff", i+1, d)
 			}
-			h.clock.Advance(time.Millisecond)
+			h.advance(time.Millisecond)
 		}
 		h.waitEvent("respawned and ready", func(e Event) bool { return e.Kind == KindWorker && e.To == Ready })
 	}
@@ -224,7 +224,7 @@ func TestCrashRespawnsWithGrowingBackoff(t *testing.T) {
 		t.Fatalf("restarts %d", st.Workers[0].Restarts)
 	}
 	// A worker that ran for StableUptime resets the count: respawn at once.
-	h.clock.Advance(StableUptime)
+	h.advance(StableUptime)
 	f.proc(h.status().Workers[0].PID).crash(proc9())
 	h.waitEvent("crash", func(e Event) bool { return e.Kind == KindWorker && e.To == Exited })
 	e := h.waitEvent("respawn", func(e Event) bool { return e.Kind == KindWorker && e.To == Starting || e.Kind == KindBackoff })
