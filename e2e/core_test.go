@@ -226,11 +226,13 @@ func readStamps(t *testing.T, path string) []time.Time {
 }
 
 // stubbornScript ignores SIGTERM, as does the child it starts; it writes
-// the child's pid to $GC.$$.
+// the child's pid to $GC.$$ and only then says READY=1 (a --ready delay
+// could pass, on a loaded machine, before the trap is set).
 const stubbornScript = `#!/bin/sh
 trap '' TERM
 sleep 1000 &
 echo $! > "$GC.$$"
+python3 -c 'import os,socket; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.connect(os.environ["NOTIFY_SOCKET"]); s.send(b"READY=1")'
 wait
 `
 
@@ -238,7 +240,7 @@ func TestStopTimeoutKillsWorkerAndItsChildren(t *testing.T) {
 	dir := t.TempDir()
 	script := writeScript(t, dir, "stubborn.sh", stubbornScript)
 	gc := filepath.Join(dir, "gc")
-	m := startMaster(t, 1, "--name", "stubborn", "-w", "1", "-l", "127.0.0.1:0", "--ready", "delay:50ms",
+	m := startMaster(t, 1, "--name", "stubborn", "-w", "1", "-l", "127.0.0.1:0",
 		"--stop-timeout", "1s", "--env", "GC="+gc, "--", script)
 	w := m.status().Workers[0].PID
 	child := readPid(t, gc+"."+strconv.Itoa(w))
@@ -259,7 +261,7 @@ func TestStopTimeoutKillsWorkerAndItsChildren(t *testing.T) {
 func TestSecondSigtermSkipsTheWait(t *testing.T) {
 	dir := t.TempDir()
 	script := writeScript(t, dir, "stubborn.sh", stubbornScript)
-	m := startMaster(t, 2, "--name", "twice", "-w", "2", "-l", "127.0.0.1:0", "--ready", "delay:50ms",
+	m := startMaster(t, 2, "--name", "twice", "-w", "2", "-l", "127.0.0.1:0",
 		"--stop-timeout", "60s", "--env", "GC="+filepath.Join(dir, "gc"), "--", script)
 	ws := pids(m.status())
 	_ = m.cmd.Process.Signal(syscall.SIGTERM)

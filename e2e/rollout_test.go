@@ -202,7 +202,7 @@ func TestNeverReadyWorkerAbortsAfterReadyTimeout(t *testing.T) {
 func TestStubbornOldWorkerIsKilledAndRolloutContinues(t *testing.T) {
 	dir := t.TempDir()
 	script := writeScript(t, dir, "stubborn.sh", stubbornScript)
-	m := startMaster(t, 2, "--name", "stub", "-w", "2", "-l", "127.0.0.1:0", "--ready", "delay:50ms",
+	m := startMaster(t, 2, "--name", "stub", "-w", "2", "-l", "127.0.0.1:0",
 		"--stop-timeout", "500ms", "--env", "GC="+filepath.Join(dir, "gc"), "--", script)
 	stdout, stderr, code := m.baton("reload", "--name", "stub")
 	if code != 0 {

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"os"
 
 	"github.com/batonhq/baton/internal/master"
+	"github.com/batonhq/baton/internal/wire"
 	"github.com/spf13/cobra"
 )
 
@@ -23,7 +25,8 @@ func newRunCmd() *cobra.Command {
 			return problemsError(exitUsage, problems)
 		}
 		m := master.New(master.Options{Config: cfg, Reconfigure: l.reload,
-			Stdout: c.OutOrStdout(), Stderr: c.ErrOrStderr()})
+			Stdout: c.OutOrStdout(), Stderr: c.ErrOrStderr(),
+			Args: os.Args, Version: versionString(), Handover: os.Getenv(wire.EnvHandover)})
 		if err := m.Run(context.Background()); err != nil {
 			return fail(exitFailed, err)
 		}

@@ -44,6 +44,9 @@ func NewClientTimeout(path string, timeout time.Duration) *Client {
 			return d.DialContext(ctx, "unix", path)
 		},
 		ResponseHeaderTimeout: timeout,
+		// A connection per request: after a master upgrade, a kept-alive
+		// connection would still lead to the old master.
+		DisableKeepAlives: true,
 	}
 	return &Client{Path: path, timeout: timeout, http: &http.Client{Transport: tr}}
 }
@@ -194,4 +197,32 @@ func (c *Client) Reload(ctx context.Context, strategy string, onEvent func(super
 		return supervisor.RolloutStatus{}, fmt.Errorf("read reload stream: %w", err)
 	}
 	return supervisor.RolloutStatus{}, errors.New("the master closed the reload stream without a result (did it stop?)")
+}
+
+// Upgrade replaces the master, calling onNote for each progress line, and
+// returns the report.
+func (c *Client) Upgrade(ctx context.Context, onNote func(string)) (UpgradeReport, error) {
+	resp, err := c.do(ctx, http.MethodPost, "/v1/upgrade", nil)
+	if err != nil {
+		return UpgradeReport{}, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		var l Line
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			return UpgradeReport{}, fmt.Errorf("decode upgrade stream: %w", err)
+		}
+		switch {
+		case l.Type == "note" && onNote != nil:
+			onNote(l.Note)
+		case l.Type == "upgrade" && l.Upgrade != nil:
+			return *l.Upgrade, nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return UpgradeReport{}, fmt.Errorf("read upgrade stream: %w", err)
+	}
+	return UpgradeReport{}, errors.New("the master closed the upgrade stream without a result")
 }

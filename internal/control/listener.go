@@ -178,3 +178,42 @@ func peerUID(c net.Conn) (int, error) {
 	}
 	return int(cred.Uid), nil
 }
+
+// Files returns duplicates of the listening descriptor and of the name's
+// lock, for passing to a new master in a hand-over: the lock is shared by
+// both masters (one open file description) and so stays held as long as
+// either runs.
+func (s *Socket) Files() (listener, lock *os.File, err error) {
+	ul, ok := s.Listener.(*net.UnixListener)
+	if !ok {
+		return nil, nil, fmt.Errorf("control socket %s: not a unix listener", s.path)
+	}
+	if listener, err = ul.File(); err != nil {
+		return nil, nil, fmt.Errorf("control socket %s: %w", s.path, err)
+	}
+	return listener, s.lock.f, nil
+}
+
+// Adopt takes over the control socket at path and its name lock from the
+// descriptors an old master passed down.
+func Adopt(path string, listener, lock *os.File) (*Socket, error) {
+	ln, err := net.FileListener(listener)
+	listener.Close()
+	if err != nil {
+		return nil, fmt.Errorf("control socket %s: take over: %w", path, err)
+	}
+	id, _ := lstatID(path)
+	held, _ := fstatID(lock)
+	return &Socket{Listener: ln, path: path, file: id, lock: &nameLock{path: LockPath(path), f: lock, id: held}}, nil
+}
+
+// Release stops this master listening and closes its hold on the name
+// without removing anything: after a hand-over the socket file and the
+// lock belong to the new master (the lock stays held through its copy).
+func (s *Socket) Release() error {
+	s.once.Do(func() {
+		s.err = s.Listener.Close()
+		_ = s.lock.f.Close()
+	})
+	return s.err
+}

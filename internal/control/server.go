@@ -22,13 +22,28 @@ type Backend interface {
 	Scale(ctx context.Context, n int) error
 	// Events is the master's event stream (rollout progress is read from it).
 	Events() *supervisor.Bus
+	// Upgrade replaces the master (note receives progress lines); after
+	// a successful one the server answers and then calls HandOver.
+	Upgrade(ctx context.Context, note func(string)) (UpgradeReport, error)
+	HandOver()
+}
+
+// UpgradeReport is the outcome of a master upgrade.
+type UpgradeReport struct {
+	OK      bool    `json:"ok"`
+	PID     int     `json:"pid"`    // the new master's
+	Binary  string  `json:"binary"` // the program started
+	Error   string  `json:"error,omitempty"`
+	Seconds float64 `json:"seconds"`
 }
 
 // Line is one NDJSON line of a reload stream.
 type Line struct {
-	Type   string                    `json:"type"` // event, result
-	Event  *supervisor.Event         `json:"event,omitempty"`
-	Result *supervisor.RolloutStatus `json:"result,omitempty"`
+	Type    string                    `json:"type"` // event, result; note, upgrade
+	Event   *supervisor.Event         `json:"event,omitempty"`
+	Result  *supervisor.RolloutStatus `json:"result,omitempty"`
+	Note    string                    `json:"note,omitempty"`
+	Upgrade *UpgradeReport            `json:"upgrade,omitempty"`
 }
 
 // ErrorBody is the JSON body of every error answer.
@@ -50,7 +65,11 @@ func Serve(ctx context.Context, ln net.Listener, b Backend, log *slog.Logger) er
 		srv.Close()
 	}()
 	err := srv.Serve(peerListener{Listener: ln, log: log})
-	if errors.Is(err, http.ErrServerClosed) {
+	if errors.Is(err, http.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
+		// Closed by the server, or the listener by its owner (a master
+		// handing over keeps answering the connections it has).
+		<-ctx.Done()
+		srv.Close()
 		return nil
 	}
 	return err
@@ -87,6 +106,7 @@ func newMux(b Backend) *http.ServeMux {
 		writeJSON(w, http.StatusOK, map[string]any{"workers": n})
 	})
 	mux.HandleFunc("POST /v1/reload", func(w http.ResponseWriter, r *http.Request) { reload(w, r, b) })
+	mux.HandleFunc("POST /v1/upgrade", func(w http.ResponseWriter, r *http.Request) { upgrade(w, r, b) })
 	mux.HandleFunc("GET /v1/wait", wait)
 	return mux
 }
@@ -140,6 +160,36 @@ func reload(w http.ResponseWriter, r *http.Request, b Backend) {
 			return // the client went away; the rollout goes on
 		}
 	}
+}
+
+// upgrade replaces the master, streaming progress notes, then the report;
+// once a successful report is written the old master hands over.
+func upgrade(w http.ResponseWriter, r *http.Request, b Backend) {
+	rc := http.NewResponseController(w)
+	enc := json.NewEncoder(w)
+	started := false
+	note := func(text string) {
+		if !started {
+			w.Header().Set("Content-Type", "application/x-ndjson")
+			w.WriteHeader(http.StatusOK)
+			started = true
+		}
+		_ = enc.Encode(Line{Type: "note", Note: text})
+		_ = rc.Flush()
+	}
+	rep, err := b.Upgrade(r.Context(), note)
+	if err != nil && !started {
+		writeError(w, err)
+		return
+	}
+	if err != nil {
+		rep.Error = err.Error()
+	}
+	if rep.OK {
+		b.HandOver() // before the answer: a client's next request reaches the new master
+	}
+	_ = enc.Encode(Line{Type: "upgrade", Upgrade: &rep})
+	_ = rc.Flush()
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

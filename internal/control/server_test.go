@@ -23,6 +23,10 @@ func (b refusingBackend) Reload(context.Context, supervisor.ReloadOptions) (supe
 	return supervisor.Started{}, b.err
 }
 func (b refusingBackend) Events() *supervisor.Bus { return supervisor.NewBus() }
+func (b refusingBackend) Upgrade(context.Context, func(string)) (UpgradeReport, error) {
+	return UpgradeReport{}, b.err
+}
+func (b refusingBackend) HandOver() {}
 
 // A refusal keeps its typed cause through the API: stopping is 503 (it
 // once answered 409, because the cause was flattened into a string), any
@@ -42,6 +46,7 @@ func TestRefusalsAnswerWithTheirCause(t *testing.T) {
 			httptest.NewRequest("POST", "/v1/reload", nil),
 			httptest.NewRequest("POST", "/v1/scale?workers=3", nil),
 			httptest.NewRequest("POST", "/v1/stop", nil),
+			httptest.NewRequest("POST", "/v1/upgrade", nil),
 		} {
 			rec := httptest.NewRecorder()
 			mux.ServeHTTP(rec, req)

@@ -26,6 +26,8 @@ func (m *Master) Status(ctx context.Context) (supervisor.Status, error) {
 	defer cancel()
 	st.Rollout = m.tracker.Rollout(wctx, st.Seq)
 	st.Master = &supervisor.MasterStatus{
+		Version: m.opts.Version, Upgrades: m.upgrades, UpgradedAt: m.upgradedAt,
+		UpgradingTo: int(m.upgradingTo.Load()), UpgradesFailed: int(m.upgradeFailed.Load()), HandedOverBy: m.handedOverBy,
 		SocketsHealed: m.healer.healed.Load(),
 		OutputLost:    m.stdout.Lost() + m.stderr.Lost(),
 		EventsDropped: m.bus.Dropped(),
@@ -36,13 +38,28 @@ func (m *Master) Status(ctx context.Context) (supervisor.Status, error) {
 // Stop begins a graceful stop, or with force kills every worker.
 func (m *Master) Stop(ctx context.Context, force bool) error { return m.sup.Stop(ctx, force) }
 
-// Reload starts a rollout.
+// Reload starts a rollout, unless a master upgrade runs.
 func (m *Master) Reload(ctx context.Context, opts supervisor.ReloadOptions) (supervisor.Started, error) {
+	if err := m.refuseWhileUpgrading(); err != nil {
+		return supervisor.Started{}, err
+	}
 	return m.sup.Reload(ctx, opts)
 }
 
-// Scale changes the number of workers.
-func (m *Master) Scale(ctx context.Context, n int) error { return m.sup.Scale(ctx, n) }
+// Scale changes the number of workers, unless a master upgrade runs.
+func (m *Master) Scale(ctx context.Context, n int) error {
+	if err := m.refuseWhileUpgrading(); err != nil {
+		return err
+	}
+	return m.sup.Scale(ctx, n)
+}
+
+func (m *Master) refuseWhileUpgrading() error {
+	if m.upgrading.Load() {
+		return &supervisor.RefusedError{Cause: supervisor.ErrBusy, Reason: ErrUpgrading.Error() + ": try again once it is done"}
+	}
+	return nil
+}
 
 // Events is the supervisor's event stream.
 func (m *Master) Events() *supervisor.Bus { return m.bus }

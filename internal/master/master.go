@@ -7,8 +7,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -31,6 +34,14 @@ type Options struct {
 	// Stdout and Stderr receive worker output and the master's log;
 	// nil means the process's own.
 	Stdout, Stderr io.Writer
+	// Args is the master's own command line (os.Args): an upgrade runs
+	// the program at Args[0], resolved now, with the same arguments.
+	Args []string
+	// Version is baton's version, shown in status.
+	Version string
+	// Handover is the hand-over record when an old master started this
+	// one (wire.EnvHandover); empty for a fresh start.
+	Handover string
 }
 
 // OutputQueue is how many lines of output (worker lines and the master's
@@ -62,6 +73,20 @@ type Master struct {
 	sup       *supervisor.Supervisor
 	logged    <-chan struct{} // closed once the log has written the last event
 	ran       bool            // the supervisor ran (and so closed the bus)
+
+	// Upgrades: this master's own (the old side) ...
+	exe, cwd      string   // the program and directory an upgrade starts from
+	args          []string // its arguments, Args[0] included
+	upgrading     atomic.Bool
+	upgradingTo   atomic.Int64
+	upgradeFailed atomic.Int64
+	handedOver    atomic.Bool
+	// ... and the one that started it (the new side).
+	ready        *os.File // the ready pipe to the old master
+	handover     *wire.Handover
+	upgrades     int
+	upgradedAt   time.Time
+	handedOverBy int
 }
 
 // New returns a master for opts; it binds and starts nothing until Run.
@@ -75,7 +100,27 @@ func New(opts Options) *Master {
 	m := &Master{opts: opts, cfg: opts.Config,
 		stdout: logs.NewQueuedOutput(opts.Stdout, OutputQueue), stderr: logs.NewQueuedOutput(opts.Stderr, OutputQueue)}
 	m.log = logs.NewLogger(m.stderr, logs.Format(m.cfg.LogFormat))
+	m.cwd, _ = os.Getwd()
+	m.args = opts.Args
+	if len(m.args) == 0 {
+		m.args = os.Args
+	}
+	m.exe = resolveProgram(m.args[0], m.cwd)
 	return m
+}
+
+// resolveProgram turns the master's argv[0] into an absolute path (so an
+// upgrade starts whatever is at that path then), or /proc/self/exe's
+// target when it cannot be found.
+func resolveProgram(arg0, cwd string) string {
+	p, err := exec.LookPath(arg0)
+	if err == nil && !filepath.IsAbs(p) {
+		p = filepath.Join(cwd, p)
+	}
+	if err != nil {
+		p, _ = os.Executable()
+	}
+	return p
 }
 
 // Run binds everything, supervises the workers until a stop (SIGTERM,
@@ -90,6 +135,7 @@ func (m *Master) Run(ctx context.Context) error {
 	defer signal.Stop(sigs)
 	defer m.flushOutput()
 	if err := m.setUp(); err != nil {
+		m.reportFailure(err)
 		m.cleanup()
 		m.closeControl()
 		return err
@@ -107,6 +153,9 @@ func (m *Master) Run(ctx context.Context) error {
 		go watch.New(watch.Options{Paths: m.cfg.Watch}).Run(runCtx, m.sup.Changed)
 	}
 	go m.healer.run(runCtx)
+	if m.ready != nil {
+		go m.reportReady(runCtx.Done())
+	}
 	m.log.Info("control socket", "path", m.ctl.Path())
 	m.ran = true
 	err := m.sup.Run(runCtx, m.filterSignals(runCtx, sigs))
@@ -120,14 +169,11 @@ func (m *Master) Run(ctx context.Context) error {
 	return err
 }
 
-// setUp takes the name, binds the sockets and starts what the workers need.
+// setUp takes the name, binds the sockets (or takes them over from the
+// master this one replaces) and starts what the workers need.
 func (m *Master) setUp() error {
-	var err error
-	if m.ctl, err = openControl(m.cfg); err != nil {
+	if err := m.takeName(); err != nil {
 		return err
-	}
-	if m.socks, err = sockets.BindAll(m.cfg.Listen); err != nil {
-		return fmt.Errorf("--listen: %w", err)
 	}
 	runtimeDir, err := control.Dir()
 	if err != nil {
@@ -147,11 +193,28 @@ func (m *Master) setUp() error {
 	return nil
 }
 
+// takeName takes the control socket and binds the sockets, or takes both
+// over in an upgrade.
+func (m *Master) takeName() error {
+	if m.opts.Handover != "" {
+		return m.takeOver()
+	}
+	var err error
+	if m.ctl, err = openControl(m.cfg); err != nil {
+		return err
+	}
+	if m.socks, err = sockets.BindAll(m.cfg.Listen); err != nil {
+		return fmt.Errorf("--listen: %w", err)
+	}
+	return nil
+}
+
 // startSupervisor builds the supervisor and subscribes the master's
 // readers of its event stream before anything happens.
 func (m *Master) startSupervisor(spawner *proc.Spawner) {
 	m.bus = supervisor.NewBus()
 	m.tracker = supervisor.NewTracker(m.bus)
+	m.seedFromHandover()
 	m.logged = startEventLog(m.bus, m.log, m.cfg, m.socks)
 	m.healer = newHealer(m.bus, m.socks, m.cfg.Command, m.log)
 	launcher := &proc.OS{
@@ -159,24 +222,36 @@ func (m *Master) startSupervisor(spawner *proc.Spawner) {
 		NotifyDir: m.notifyDir, Spawner: spawner, Guardian: m.guardian,
 		Output: logs.NewSink(m.stdout, m.stderr, logs.Format(m.cfg.LogFormat)),
 	}
-	m.sup = supervisor.New(supervisor.Options{
+	opts := supervisor.Options{
 		Name: m.cfg.Name, Config: m.cfg, Sockets: socketStatus(m.socks), Launcher: launcher, Bus: m.bus,
 		Reconfigure: m.opts.Reconfigure, Compat: compatReader(m.cfg.Compat),
-	})
+	}
+	if h := m.handover; h != nil {
+		opts.Generation, opts.Rollouts = h.Generation, h.Rollouts
+	}
+	m.sup = supervisor.New(opts)
 }
 
-// openControl takes the control socket: the --control path, else NAME.sock
-// in the per-user runtime directory.
+// openControl takes the control socket (and with it the name).
 func openControl(cfg config.Config) (*control.Socket, error) {
-	path := cfg.Control
-	if path == "" {
-		dir, err := control.Dir()
-		if err != nil {
-			return nil, err
-		}
-		path = control.SocketPath(dir, cfg.Name)
+	path, err := controlPath(cfg)
+	if err != nil {
+		return nil, err
 	}
 	return control.Listen(path)
+}
+
+// controlPath is the --control path, else NAME.sock in the per-user
+// runtime directory.
+func controlPath(cfg config.Config) (string, error) {
+	if cfg.Control != "" {
+		return cfg.Control, nil
+	}
+	dir, err := control.Dir()
+	if err != nil {
+		return "", err
+	}
+	return control.SocketPath(dir, cfg.Name), nil
 }
 
 // cleanup releases, in reverse order, whatever setUp took but the control
@@ -189,7 +264,13 @@ func (m *Master) cleanup() {
 	if m.guardian != nil {
 		_ = m.guardian.Close()
 	}
-	sockets.CloseAll(m.socks)
+	if m.handedOver.Load() {
+		for _, s := range m.socks {
+			s.Release() // the new master's now
+		}
+	} else {
+		sockets.CloseAll(m.socks)
+	}
 	if m.notifyDir != "" {
 		_ = os.RemoveAll(m.notifyDir)
 	}
@@ -210,7 +291,11 @@ func (m *Master) flushOutput() {
 // closeControl removes the control socket (only the one this master
 // bound) and gives up the name.
 func (m *Master) closeControl() {
-	if m.ctl != nil {
+	switch {
+	case m.ctl == nil:
+	case m.handedOver.Load():
+		_ = m.ctl.Release()
+	default:
 		_ = m.ctl.Close()
 	}
 }
@@ -226,7 +311,7 @@ func (m *Master) filterSignals(ctx context.Context, in <-chan os.Signal) <-chan 
 				return
 			case sig := <-in:
 				if sig == syscall.SIGHUP {
-					m.log.Warn("SIGHUP ignored: replacing the master (upgrade) is not available in this version")
+					go m.upgradeOnSignal(ctx)
 					continue
 				}
 				select {

@@ -12,7 +12,9 @@ type Status struct {
 	PID         int            `json:"pid"`
 	Started     time.Time      `json:"started"`
 	Uptime      float64        `json:"uptime_seconds"`
-	Generation  int            `json:"generation"`
+	Generation  int            `json:"generation"`      // the generation new workers of a slot get
+	LastGen     int            `json:"last_generation"` // the last one started, a failed rollout's included
+	Rollouts    int            `json:"rollouts"`
 	Desired     int            `json:"workers_desired"`
 	Phase       Phase          `json:"phase"`
 	StopTimeout float64        `json:"stop_timeout_seconds"` // how long a stop may take, per worker
@@ -26,9 +28,15 @@ type Status struct {
 
 // MasterStatus is what the master adds about itself.
 type MasterStatus struct {
-	SocketsHealed uint64 `json:"sockets_healed"` // listening sockets a worker shut down, listening again
-	OutputLost    uint64 `json:"output_lost"`    // writes to the master's stdout/stderr that failed
-	EventsDropped uint64 `json:"events_dropped"` // events a slow subscriber missed
+	Version        string    `json:"version"`                // baton's version
+	Upgrades       int       `json:"upgrades"`               // how many masters this one's line replaced
+	UpgradedAt     time.Time `json:"upgraded_at,omitzero"`   // when this master took over
+	UpgradingTo    int       `json:"upgrading_to,omitempty"` // a new master's pid, while one starts
+	UpgradesFailed int       `json:"upgrades_failed"`        // new masters that did not take over
+	HandedOverBy   int       `json:"handed_over_by,omitempty"`
+	SocketsHealed  uint64    `json:"sockets_healed"` // listening sockets a worker shut down, listening again
+	OutputLost     uint64    `json:"output_lost"`    // writes to the master's stdout/stderr that failed
+	EventsDropped  uint64    `json:"events_dropped"` // events a slow subscriber missed
 }
 
 // SocketStatus describes one listening socket.
@@ -55,7 +63,7 @@ func (s *Supervisor) snapshot() Status {
 	now := s.now()
 	st := Status{
 		Name: s.opts.Name, PID: os.Getpid(), Started: s.started, Uptime: now.Sub(s.started).Seconds(),
-		Generation: s.spec.Generation, Desired: len(s.slots), Phase: s.phase,
+		Generation: s.spec.Generation, LastGen: s.nextGen, Rollouts: s.rollouts, Desired: len(s.slots), Phase: s.phase,
 		StopTimeout: s.spec.StopTimeout.Seconds(), Seq: s.bus.Seq(),
 		Sockets: append([]SocketStatus{}, s.opts.Sockets...), Workers: []WorkerStatus{},
 	}

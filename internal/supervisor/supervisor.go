@@ -26,6 +26,9 @@ type Options struct {
 	Reconfigure func() (config.Config, error)
 	// Compat reads the compatibility token; nil means none is used.
 	Compat func() (string, error)
+	// Carried over from the master this one replaced (an upgrade): the
+	// last generation it started and how many rollouts it ran.
+	Generation, Rollouts int
 }
 
 // Supervisor owns the workers. Create with New, then call Run once.
@@ -49,6 +52,7 @@ type Supervisor struct {
 	phase    Phase
 	rollout  *rollout
 	compat   string
+	allReady chan struct{} // closed once every slot first has a ready worker
 }
 
 // slot is one position of the pool.
@@ -66,7 +70,8 @@ type slot struct {
 func New(opts Options) *Supervisor {
 	s := &Supervisor{
 		opts: opts, clock: opts.Clock, bus: opts.Bus, events: make(chan any, 64), done: make(chan struct{}),
-		cfg: opts.Config, workers: map[int]*worker{},
+		cfg: opts.Config, workers: map[int]*worker{}, allReady: make(chan struct{}),
+		nextGen: opts.Generation, rollouts: opts.Rollouts,
 	}
 	if s.clock == nil {
 		s.clock = clock.Real{}
@@ -75,6 +80,25 @@ func New(opts Options) *Supervisor {
 		s.bus = NewBus()
 	}
 	return s
+}
+
+// AllReady is closed once every slot has had a ready worker: the pool
+// serves at full strength for the first time.
+func (s *Supervisor) AllReady() <-chan struct{} { return s.allReady }
+
+// checkAllReady closes allReady when every slot's worker is ready.
+func (s *Supervisor) checkAllReady() {
+	select {
+	case <-s.allReady:
+		return
+	default:
+	}
+	for _, sl := range s.slots {
+		if sl.current == nil || sl.current.state != Ready {
+			return
+		}
+	}
+	close(s.allReady)
 }
 
 // Events is the bus every event is published on.
@@ -95,12 +119,10 @@ func (s *Supervisor) after(d time.Duration, ev any) clock.Timer {
 	return s.clock.AfterFunc(d, func() { s.post(ev) })
 }
 
-// publish stamps e and puts it on the bus.
+// publish stamps e and puts it on the bus. Every caller sets Slot (-1
+// when the event is about no slot).
 func (s *Supervisor) publish(e Event) {
 	e.Time = s.now()
-	if e.Kind != KindWorker && e.Kind != KindBackoff && e.Slot == 0 && e.PID == 0 {
-		e.Slot = -1
-	}
 	s.bus.publish(e)
 }
 
@@ -136,7 +158,7 @@ func (s *Supervisor) Run(ctx context.Context, signals <-chan os.Signal) error {
 		}
 		s.compat = tok
 	}
-	s.nextGen = 1
+	s.nextGen++
 	s.spec = SpecFrom(s.cfg, s.nextGen)
 	s.setPhase(PhaseRunning)
 	for i := 0; i < s.cfg.Workers; i++ {

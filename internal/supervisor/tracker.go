@@ -46,6 +46,17 @@ func (t *Tracker) follow(sub *Subscription) {
 	t.mu.Unlock()
 }
 
+// Seed sets the last rollout before any event arrives (the one a replaced
+// master reported last).
+func (t *Tracker) Seed(r *RolloutStatus) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.last == nil && r != nil {
+		c := *r
+		t.last = &c
+	}
+}
+
 // Rollout returns the running or last rollout (nil if none ran) once the
 // tracker has read every event up to seq, or ctx ended.
 func (t *Tracker) Rollout(ctx context.Context, seq uint64) *RolloutStatus {

@@ -153,4 +153,5 @@ func (s *Supervisor) markReady(w *worker, cause Cause) {
 	}
 	s.stopTimers(w)
 	s.rolloutWorkerReady(w)
+	s.checkAllReady()
 }

@@ -45,7 +45,7 @@ func WorkerEnv(slot, generation int) []string {
 // MasterOnly lists the variables that describe one process's own
 // activation or baton's per-worker values: a worker must not inherit the
 // master's.
-var MasterOnly = []string{EnvListenFDs, EnvListenPID, EnvListenFDNames, EnvNotifySocket, EnvSlot, EnvGeneration}
+var MasterOnly = []string{EnvListenFDs, EnvListenPID, EnvListenFDNames, EnvNotifySocket, EnvSlot, EnvGeneration, EnvHandover}
 
 // Without returns env without the variables named in keys.
 func Without(env []string, keys ...string) []string {

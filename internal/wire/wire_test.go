@@ -1,6 +1,9 @@
 package wire
 
-import "testing"
+import (
+	"errors"
+	"testing"
+)
 
 func TestParseNotify(t *testing.T) {
 	n := ParseNotify([]byte("READY=1\nSTATUS=serving 3 conns\nMAINPID=42\nX=y"))
@@ -47,5 +50,26 @@ func TestRenderedEnvParsesBack(t *testing.T) {
 	}
 	if ListenEnv(nil) != nil || NotifyEnv("/n") != "NOTIFY_SOCKET=/n" || WorkerEnv(1, 2)[1] != "BATON_GENERATION=2" {
 		t.Fatal("render")
+	}
+}
+
+func TestHandoverRoundTripAndRefusals(t *testing.T) {
+	h := Handover{Version: HandoverVersion, From: 42, ControlFD: 4, LockFD: 5, Generation: 7,
+		Sockets: []HandoverSocket{{Name: "web", Network: "tcp", Address: "127.0.0.1:80", FD: 6}}}
+	s, err := h.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseHandover(s)
+	if err != nil || back.From != 42 || back.Sockets[0].FD != 6 || back.Generation != 7 {
+		t.Fatalf("%+v %v", back, err)
+	}
+	if _, err := ParseHandover(`{"version":99}`); !errors.Is(err, ErrHandoverVersion) {
+		t.Fatalf("version 99: %v", err)
+	}
+	for _, bad := range []string{`{"version":1,"control_fd":3,"lock_fd":5}`, `{"version":1,"control_fd":4,"lock_fd":4}`, `{"version":1,"x":1}`, `nope`} {
+		if _, err := ParseHandover(bad); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
 	}
 }

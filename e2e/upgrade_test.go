@@ -1,0 +1,262 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton/internal/control"
+	"github.com/batonhq/baton/internal/supervisor"
+)
+
+// upMaster is a master line across upgrades: the process the test started
+// goes away after the first upgrade, so everything goes through the
+// control socket, and the output goes to a file (a pipe read by the first
+// master would close with it).
+type upMaster struct {
+	t   *testing.T
+	ctl *control.Client
+	env []string
+	log string
+	dir string
+}
+
+// startUpgradable runs `BIN run ARGS...` in its own directory, output to a
+// file, and waits for ready workers; the line is stopped at the end.
+func startUpgradable(t *testing.T, bin string, ready int, args ...string) *upMaster {
+	t.Helper()
+	dir := runtimeDir(t)
+	u := &upMaster{t: t, dir: dir, log: filepath.Join(dir, "baton.log"),
+		env: append(os.Environ(), "XDG_RUNTIME_DIR="+dir, "GORACE=atexit_sleep_ms=0")}
+	out, err := os.Create(u.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	ctl := filepath.Join(dir, "c.sock")
+	cmd := exec.Command(bin, append([]string{"run", "--control", ctl}, args...)...)
+	cmd.Env, cmd.Stdout, cmd.Stderr, cmd.Dir = u.env, out, out, dir
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = cmd.Wait() }()
+	u.ctl = control.NewClient(ctl)
+	t.Cleanup(u.stop)
+	waitFor(t, "ready workers", 20*time.Second, func() bool {
+		st, err := u.status()
+		return err == nil && countState(st, supervisor.Ready) == ready && len(st.Workers) == ready
+	})
+	return u
+}
+
+func (u *upMaster) status() (supervisor.Status, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return u.ctl.Status(ctx)
+}
+
+func (u *upMaster) mustStatus() supervisor.Status {
+	u.t.Helper()
+	st, err := u.status()
+	if err != nil {
+		u.t.Fatalf("status: %v\n%s", err, u.output())
+	}
+	return st
+}
+
+func (u *upMaster) output() string {
+	b, _ := os.ReadFile(u.log)
+	return string(b)
+}
+
+// upgrade runs `baton upgrade` and returns its output and exit code.
+func (u *upMaster) upgrade() (string, int) {
+	u.t.Helper()
+	stdout, stderr, code := runBaton(u.t, u.env, "upgrade", "--control", u.ctl.Path)
+	return stdout + stderr, code
+}
+
+// stop stops whichever master now holds the line, and checks that none of
+// them reported a data race.
+func (u *upMaster) stop() {
+	_, _, _ = runBaton(u.t, u.env, "stop", "--control", u.ctl.Path, "--timeout", "60s")
+	if strings.Contains(u.output(), "WARNING: DATA RACE") {
+		u.t.Errorf("the race detector fired in a master:\n%s", u.output())
+	}
+	if u.t.Failed() {
+		u.t.Logf("masters' output:\n%s", u.output())
+	}
+}
+
+func TestUpgradesUnderLoadFailNothing(t *testing.T) {
+	u := startUpgradable(t, batonBin, 2, "--name", "up", "-w", "2", "-l", "127.0.0.1:0", "--pidfile", "master.pid", "--", helloBin)
+	first := u.mustStatus()
+	l := startLoad(t, first.Sockets[0].Address, "/", 16)
+	slow := startLoad(t, first.Sockets[0].Address, "/?sleep=50ms", 4)
+	seen := map[int]bool{first.PID: true}
+	for i := 1; i <= 5; i++ {
+		out, code := u.upgrade()
+		if code != 0 || !strings.Contains(out, "upgrade done") {
+			t.Fatalf("upgrade %d: exit %d\n%s", i, code, out)
+		}
+		st := u.mustStatus()
+		if seen[st.PID] || st.Master == nil || st.Master.Upgrades != i {
+			t.Fatalf("upgrade %d: master pid %d (seen: %v), status %+v", i, st.PID, seen, st.Master)
+		}
+		seen[st.PID] = true
+		pid := readPid(t, filepath.Join(u.dir, "master.pid"))
+		if pid != st.PID {
+			t.Fatalf("pidfile holds %d, the master is %d", pid, st.PID)
+		}
+	}
+	l.stop(t)
+	slow.stop(t)
+	st := u.mustStatus()
+	if st.Generation != 6 || countState(st, supervisor.Ready) != 2 {
+		t.Fatalf("after 5 upgrades: generation %d, workers %+v", st.Generation, st.Workers)
+	}
+	for pid := range seen {
+		if pid != st.PID {
+			waitFor(t, "old masters to exit", 30*time.Second, func() bool { return !alive(pid) })
+		}
+	}
+}
+
+// The new binary may be anything at the old path: one that exits at once,
+// one that never gets ready; the old master keeps serving and says why.
+// Then a good one, with another version string, takes over.
+func TestUpgradeToABrokenBinaryKeepsTheOldMaster(t *testing.T) {
+	rel := t.TempDir()
+	bin := filepath.Join(rel, "baton")
+	copyFile(t, batonBin, bin)
+	u := startUpgradable(t, bin, 1, "--name", "broken", "-w", "1", "--ready-timeout", "2s", "-l", "127.0.0.1:0", "--", helloBin)
+	before := u.mustStatus()
+	l := startLoad(t, before.Sockets[0].Address, "/", 8)
+	replace := func(body string) {
+		tmp := bin + ".new"
+		if err := os.WriteFile(tmp, []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, bin); err != nil { // a deploy renames; the running file stays
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct{ body, why string }{
+		{"#!/bin/sh\necho 'cannot start' >&2\nexit 3\n", "exited before it was ready"},
+		{"#!/bin/sh\nexec sleep 600\n", "was not ready within"},
+	} {
+		replace(c.body)
+		out, code := u.upgrade()
+		if code != 1 || !strings.Contains(out, c.why) || !strings.Contains(out, "old master keeps serving") {
+			t.Fatalf("upgrade to a broken binary: exit %d, want 1 saying %q:\n%s", code, c.why, out)
+		}
+		if st := u.mustStatus(); st.PID != before.PID || countState(st, supervisor.Ready) != 1 || st.Master.UpgradesFailed == 0 {
+			t.Fatalf("the old master changed: %+v", st)
+		}
+	}
+	build := exec.Command("go", "build", "-race", "-ldflags", "-X main.version=v9.9.9-test", "-o", bin+".new", "../cmd/baton")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	if err := os.Rename(bin+".new", bin); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := u.upgrade(); code != 0 {
+		t.Fatalf("the next upgrade: exit %d\n%s", code, out)
+	}
+	if st := u.mustStatus(); st.PID == before.PID || st.Master.Version != "v9.9.9-test" {
+		t.Fatalf("after the good upgrade: pid %d version %q", st.PID, st.Master.Version)
+	}
+	l.stop(t)
+}
+
+// A new --listen in the config is bound by the new master; one removed is
+// closed once the old master and its workers are gone.
+func TestUpgradeAddsAndRemovesAListenSocket(t *testing.T) {
+	dir := t.TempDir()
+	web, extra := freeAddr(t), freeAddr(t)
+	cfg := filepath.Join(dir, "baton.toml")
+	write := func(listen string) {
+		body := "name = \"lst\"\nworkers = 1\nlisten = [" + listen + "]\ncommand = [\"" + helloBin + "\"]\n"
+		if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	listening := func(addr string) bool {
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}
+	write(`"http=` + web + `"`)
+	u := startUpgradable(t, batonBin, 1, "-c", cfg)
+	if listening(extra) {
+		t.Fatalf("%s listens before it was configured", extra)
+	}
+	write(`"http=` + web + `", "extra=` + extra + `"`)
+	if out, code := u.upgrade(); code != 0 {
+		t.Fatalf("upgrade adding a socket: exit %d\n%s", code, out)
+	}
+	if !listening(extra) {
+		t.Fatalf("%s does not listen after the upgrade that added it", extra)
+	}
+	old := u.mustStatus().PID
+	write(`"http=` + web + `"`)
+	if out, code := u.upgrade(); code != 0 {
+		t.Fatalf("upgrade removing a socket: exit %d\n%s", code, out)
+	}
+	waitFor(t, "the old master to exit", 30*time.Second, func() bool { return !alive(old) })
+	if _, err := oneShot(web); err != nil {
+		t.Fatalf("%s stopped serving: %v", web, err)
+	}
+	waitFor(t, "the removed socket to close", 30*time.Second, func() bool { return !listening(extra) })
+	if st := u.mustStatus(); len(st.Sockets) != 1 || st.Sockets[0].Name != "http" {
+		t.Fatalf("sockets %+v", st.Sockets)
+	}
+}
+
+func TestSIGHUPUpgradesTheMaster(t *testing.T) {
+	u := startUpgradable(t, batonBin, 1, "--name", "hup", "-w", "1", "-l", "127.0.0.1:0", "--", helloBin)
+	old := u.mustStatus().PID
+	if err := syscall.Kill(old, syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a new master", 30*time.Second, func() bool {
+		st, err := u.status()
+		return err == nil && st.PID != old && countState(st, supervisor.Ready) == 1
+	})
+	waitFor(t, "the old master to exit", 30*time.Second, func() bool { return !alive(old) })
+	if !bytes.Contains([]byte(u.output()), []byte("took over from the old master")) {
+		t.Fatalf("no hand-over in the log:\n%s", u.output())
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// freeAddr is a loopback address with a port nothing listens on now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}

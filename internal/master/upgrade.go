@@ -1,0 +1,173 @@
+package master
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/batonhq/baton/internal/control"
+	"github.com/batonhq/baton/internal/supervisor"
+	"github.com/batonhq/baton/internal/wire"
+)
+
+// ErrUpgrading: a master upgrade is running; one at a time.
+var ErrUpgrading = errors.New("a master upgrade is running")
+
+// upgradeMargin is added to --ready-timeout for how long the new master
+// may take to report ready: its own start comes before its workers'.
+const upgradeMargin = 10 * time.Second
+
+// UpgradeReport is the outcome of a master upgrade.
+type UpgradeReport = control.UpgradeReport
+
+// Upgrade replaces this master with a new one started from its binary
+// path (resolved now: it may hold a new baton) with the same arguments,
+// passing every listening socket and the control socket. It returns once
+// the new master's workers are all ready (OK: call HandOver) or the new
+// master failed, was killed, and this master goes on as before. note
+// receives progress lines. It refuses (a *supervisor.RefusedError) while
+// stopping, during a rollout, or while another upgrade runs.
+func (m *Master) Upgrade(ctx context.Context, note func(string)) (UpgradeReport, error) {
+	if !m.upgrading.CompareAndSwap(false, true) {
+		return UpgradeReport{}, &supervisor.RefusedError{Cause: ErrUpgrading, Reason: ErrUpgrading.Error() + ": one at a time"}
+	}
+	rep, err := m.upgrade(ctx, note)
+	if err != nil || !rep.OK {
+		m.upgradingTo.Store(0)
+		m.upgrading.Store(false)
+	}
+	return rep, err
+}
+
+func (m *Master) upgrade(ctx context.Context, note func(string)) (UpgradeReport, error) {
+	st, err := m.Status(ctx)
+	if err != nil {
+		return UpgradeReport{}, err
+	}
+	switch {
+	case st.Phase.Stopping():
+		return UpgradeReport{}, &supervisor.RefusedError{Cause: supervisor.ErrStopping, Reason: supervisor.ErrStopping.Error()}
+	case st.Rollout != nil && st.Rollout.State == supervisor.RolloutRunning:
+		return UpgradeReport{}, &supervisor.RefusedError{Cause: supervisor.ErrBusy, Reason: fmt.Sprintf("rollout %d is running: upgrade after it ends", st.Rollout.ID)}
+	}
+	start := time.Now()
+	rep := UpgradeReport{Binary: m.exe}
+	child, ready, err := m.startNew(st)
+	if err != nil {
+		rep.Error = err.Error()
+		return rep, nil
+	}
+	rep.PID = child.Process.Pid
+	m.upgradingTo.Store(int64(rep.PID))
+	note(fmt.Sprintf("started new master pid %d from %s", rep.PID, m.exe))
+	m.log.Info("upgrade: new master started", "pid", rep.PID, "binary", m.exe)
+	if err := m.waitNew(child, ready); err != nil {
+		m.upgradeFailed.Add(1)
+		rep.Error = err.Error()
+		m.log.Error("upgrade failed: the old master keeps serving", "pid", rep.PID, "reason", rep.Error)
+		return rep, nil
+	}
+	rep.OK, rep.Seconds = true, time.Since(start).Seconds()
+	note(fmt.Sprintf("new master pid %d is ready: the old master (pid %d) drains its workers and exits", rep.PID, os.Getpid()))
+	m.log.Info("upgrade: new master ready, handing over", "pid", rep.PID, "seconds", rep.Seconds)
+	return rep, nil
+}
+
+// startNew starts the new master with the hand-over record and the
+// descriptors it lists.
+func (m *Master) startNew(st supervisor.Status) (*exec.Cmd, *os.File, error) {
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		return nil, nil, fmt.Errorf("upgrade: ready pipe: %w", err)
+	}
+	defer readyW.Close()
+	ctlF, lockF, err := m.ctl.Files()
+	if err != nil {
+		readyR.Close()
+		return nil, nil, fmt.Errorf("upgrade: %w", err)
+	}
+	defer ctlF.Close()
+	files := []*os.File{readyW, ctlF, lockF}
+	h := wire.Handover{Version: wire.HandoverVersion, From: os.Getpid(), Control: m.ctl.Path(),
+		ControlFD: wire.FD(1), LockFD: wire.FD(2), Generation: st.LastGen, Rollouts: st.Rollouts, Upgrades: m.upgrades}
+	for i, s := range m.socks {
+		files = append(files, s.File)
+		h.Sockets = append(h.Sockets, wire.HandoverSocket{Name: s.Name, Network: s.Network, Address: m.cfg.Listen[i].Address, FD: wire.FD(len(files) - 1)})
+	}
+	if st.Rollout != nil {
+		h.LastRollout, _ = json.Marshal(st.Rollout)
+	}
+	rec, err := h.Encode()
+	if err != nil {
+		readyR.Close()
+		return nil, nil, err
+	}
+	cmd := &exec.Cmd{Path: m.exe, Args: m.args, Dir: m.cwd, ExtraFiles: files,
+		Env:    append(wire.Without(os.Environ(), wire.EnvHandover), wire.EnvHandover+"="+rec),
+		Stdout: m.opts.Stdout, Stderr: m.opts.Stderr}
+	err = cmd.Start()
+	// Passing a descriptor makes it blocking (os.File.Fd), and the control
+	// listener shares its open file description with this master's own:
+	// make it non-blocking again at once, or this master's accept could
+	// block where it cannot be interrupted.
+	_ = syscall.SetNonblock(int(ctlF.Fd()), true)
+	if err != nil {
+		readyR.Close()
+		return nil, nil, fmt.Errorf("upgrade: start %s: %w", m.exe, err)
+	}
+	return cmd, readyR, nil
+}
+
+// waitNew waits for the new master's answer on the ready pipe; on any
+// failure it kills the new master (its workers die with it) and says why.
+func (m *Master) waitNew(child *exec.Cmd, ready *os.File) error {
+	defer ready.Close()
+	exited := make(chan error, 1)
+	go func() { exited <- child.Wait() }()
+	timeout := m.cfg.ReadyTimeout + upgradeMargin
+	_ = ready.SetReadDeadline(time.Now().Add(timeout))
+	line, rerr := bufio.NewReader(ready).ReadString('\n')
+	line = strings.TrimSpace(line)
+	if line == wire.HandoverReady {
+		go func() { <-exited }() // reap it if it ends before this master does
+		return nil
+	}
+	_ = syscall.Kill(child.Process.Pid, syscall.SIGKILL)
+	werr := <-exited
+	switch {
+	case strings.HasPrefix(line, "error:"):
+		return fmt.Errorf("the new master refused to take over: %s", strings.TrimSpace(strings.TrimPrefix(line, "error:")))
+	case errors.Is(rerr, os.ErrDeadlineExceeded):
+		return fmt.Errorf("the new master was not ready within %s (--ready-timeout + %s): killed", timeout, upgradeMargin)
+	}
+	return fmt.Errorf("the new master exited before it was ready (%v)", werr)
+}
+
+// HandOver ends this master after a successful upgrade: it stops taking
+// control connections at once (so that from now on every client reaches
+// the new master; requests already taken are answered), drains its
+// workers and exits, leaving the sockets, the control socket and the name
+// to the new master.
+func (m *Master) HandOver() {
+	m.handedOver.Store(true)
+	_ = m.ctl.Listener.Close()
+	go func() { _ = m.sup.Stop(context.Background(), false) }()
+}
+
+// upgradeOnSignal runs an upgrade asked for by SIGHUP.
+func (m *Master) upgradeOnSignal(ctx context.Context) {
+	rep, err := m.Upgrade(ctx, func(line string) { m.log.Info("upgrade", "step", line) })
+	switch {
+	case err != nil:
+		m.log.Warn("SIGHUP: upgrade refused", "reason", err.Error())
+	case rep.OK:
+		m.HandOver()
+	}
+}
