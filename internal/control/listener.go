@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"syscall"
 
 	"github.com/batonhq/baton/internal/config"
 	"golang.org/x/sys/unix"
@@ -183,15 +184,30 @@ func peerUID(c net.Conn) (int, error) {
 // lock, for passing to a new master in a hand-over: the lock is shared by
 // both masters (one open file description) and so stays held as long as
 // either runs.
+//
+// The listener is duplicated by hand, not with UnixListener.File: that
+// returns a file whose Fd (which os/exec calls to pass it) switches the
+// shared open file description to blocking mode, and this master's own
+// accept could then block in the kernel where closing the listener
+// cannot interrupt it (a hang seen in a loaded test run).
 func (s *Socket) Files() (listener, lock *os.File, err error) {
-	ul, ok := s.Listener.(*net.UnixListener)
+	sc, ok := s.Listener.(syscall.Conn)
 	if !ok {
-		return nil, nil, fmt.Errorf("control socket %s: not a unix listener", s.path)
+		return nil, nil, fmt.Errorf("control socket %s: not a socket listener", s.path)
 	}
-	if listener, err = ul.File(); err != nil {
+	raw, err := sc.SyscallConn()
+	if err != nil {
 		return nil, nil, fmt.Errorf("control socket %s: %w", s.path, err)
 	}
-	return listener, s.lock.f, nil
+	var dup int
+	var dupErr error
+	if err := raw.Control(func(fd uintptr) { dup, dupErr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0) }); err != nil {
+		return nil, nil, fmt.Errorf("control socket %s: %w", s.path, err)
+	}
+	if dupErr != nil {
+		return nil, nil, fmt.Errorf("control socket %s: duplicate: %w", s.path, dupErr)
+	}
+	return os.NewFile(uintptr(dup), s.path), s.lock.f, nil
 }
 
 // Adopt takes over the control socket at path and its name lock from the

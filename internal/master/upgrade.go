@@ -112,13 +112,7 @@ func (m *Master) startNew(st supervisor.Status) (*exec.Cmd, *os.File, error) {
 	cmd := &exec.Cmd{Path: m.exe, Args: m.args, Dir: m.cwd, ExtraFiles: files,
 		Env:    append(wire.Without(os.Environ(), wire.EnvHandover), wire.EnvHandover+"="+rec),
 		Stdout: m.opts.Stdout, Stderr: m.opts.Stderr}
-	err = cmd.Start()
-	// Passing a descriptor makes it blocking (os.File.Fd), and the control
-	// listener shares its open file description with this master's own:
-	// make it non-blocking again at once, or this master's accept could
-	// block where it cannot be interrupted.
-	_ = syscall.SetNonblock(int(ctlF.Fd()), true)
-	if err != nil {
+	if err := cmd.Start(); err != nil {
 		readyR.Close()
 		return nil, nil, fmt.Errorf("upgrade: start %s: %w", m.exe, err)
 	}
