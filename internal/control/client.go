@@ -179,24 +179,43 @@ func (c *Client) Reload(ctx context.Context, strategy string, onEvent func(super
 		return supervisor.RolloutStatus{}, err
 	}
 	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		var l Line
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			return supervisor.RolloutStatus{}, fmt.Errorf("decode reload stream: %w", err)
-		}
+	var st *supervisor.RolloutStatus
+	err = readLines(resp.Body, "reload", func(l Line) bool {
 		switch {
 		case l.Type == "event" && l.Event != nil && onEvent != nil:
 			onEvent(*l.Event)
 		case l.Type == "result" && l.Result != nil:
-			return *l.Result, nil
+			st = l.Result
+		}
+		return st == nil
+	})
+	if err != nil {
+		return supervisor.RolloutStatus{}, err
+	}
+	if st == nil {
+		return supervisor.RolloutStatus{}, errors.New("the master closed the reload stream without a result (did it stop?)")
+	}
+	return *st, nil
+}
+
+// readLines decodes an NDJSON stream of Lines (what names it in errors),
+// calling more for each until it returns false or the stream ends.
+func readLines(body io.Reader, what string, more func(Line) bool) error {
+	sc := bufio.NewScanner(body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		var l Line
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			return fmt.Errorf("decode %s stream: %w", what, err)
+		}
+		if !more(l) {
+			return nil
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return supervisor.RolloutStatus{}, fmt.Errorf("read reload stream: %w", err)
+		return fmt.Errorf("read %s stream: %w", what, err)
 	}
-	return supervisor.RolloutStatus{}, errors.New("the master closed the reload stream without a result (did it stop?)")
+	return nil
 }
 
 // Upgrade replaces the master, calling onNote for each progress line, and
@@ -207,22 +226,21 @@ func (c *Client) Upgrade(ctx context.Context, onNote func(string)) (UpgradeRepor
 		return UpgradeReport{}, err
 	}
 	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		var l Line
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			return UpgradeReport{}, fmt.Errorf("decode upgrade stream: %w", err)
-		}
+	var rep *UpgradeReport
+	err = readLines(resp.Body, "upgrade", func(l Line) bool {
 		switch {
 		case l.Type == "note" && onNote != nil:
 			onNote(l.Note)
 		case l.Type == "upgrade" && l.Upgrade != nil:
-			return *l.Upgrade, nil
+			rep = l.Upgrade
 		}
+		return rep == nil
+	})
+	if err != nil {
+		return UpgradeReport{}, err
 	}
-	if err := sc.Err(); err != nil {
-		return UpgradeReport{}, fmt.Errorf("read upgrade stream: %w", err)
+	if rep == nil {
+		return UpgradeReport{}, errors.New("the master closed the upgrade stream without a result")
 	}
-	return UpgradeReport{}, errors.New("the master closed the upgrade stream without a result")
+	return *rep, nil
 }
