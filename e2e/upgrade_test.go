@@ -148,9 +148,20 @@ func TestUpgradeToABrokenBinaryKeepsTheOldMaster(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	v2 := filepath.Join(t.TempDir(), "baton-v2")
+	buildBaton(t, v2, "-X github.com/batonhq/baton/internal/wire.handoverFormat=2")
+	// passesCheck is a binary whose `upgrade-check` is the real one and
+	// whose `run` is the given shell line.
+	passesCheck := func(run string) string {
+		return "#!/bin/sh\nif [ \"$1\" = upgrade-check ]; then exec " + batonBin + " \"$@\"; fi\n" + run + "\n"
+	}
 	for _, c := range []struct{ body, why string }{
-		{"#!/bin/sh\necho 'cannot start' >&2\nexit 3\n", "exited before it was ready"},
-		{"#!/bin/sh\nexec sleep 600\n", "was not ready within"},
+		{"#!/bin/sh\necho 'cannot start' >&2\nexit 3\n", "cannot take over (`upgrade-check` exit 3): cannot start"},
+		{"#!/bin/sh\nexec sleep 600\n", "did not answer `upgrade-check` within"},
+		{"#!/bin/sh\nexec " + v2 + " \"$@\"\n", "unknown hand-over version 1: this baton reads version 2"},
+		{passesCheck("echo 'crashed' >&2; exit 3"), "exited before it was ready"},
+		{passesCheck("exec sleep 600"), "was not ready within"},
+		{passesCheck("exec " + v2 + " \"$@\""), "refused to take over: unknown hand-over version 1"},
 	} {
 		replace(c.body)
 		out, code := u.upgrade()
@@ -161,10 +172,7 @@ func TestUpgradeToABrokenBinaryKeepsTheOldMaster(t *testing.T) {
 			t.Fatalf("the old master changed: %+v", st)
 		}
 	}
-	build := exec.Command("go", "build", "-race", "-ldflags", "-X main.version=v9.9.9-test", "-o", bin+".new", "../cmd/baton")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	buildBaton(t, bin+".new", "-X main.version=v9.9.9-test")
 	if err := os.Rename(bin+".new", bin); err != nil {
 		t.Fatal(err)
 	}
@@ -259,4 +267,14 @@ func freeAddr(t *testing.T) string {
 	}
 	defer ln.Close()
 	return ln.Addr().String()
+}
+
+// buildBaton builds cmd/baton at path with the race detector and the
+// given -ldflags.
+func buildBaton(t *testing.T, path, ldflags string) {
+	t.Helper()
+	build := exec.Command("go", "build", "-race", "-ldflags", ldflags, "-o", path, "../cmd/baton")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
 }

@@ -59,20 +59,30 @@ func (m *Master) upgrade(ctx context.Context, note func(string)) (UpgradeReport,
 	}
 	start := time.Now()
 	rep := UpgradeReport{Binary: m.exe}
-	child, ready, err := m.startNew(st)
+	h, files, err := m.handoverRecord(st)
 	if err != nil {
 		rep.Error = err.Error()
 		return rep, nil
+	}
+	defer closeFiles(files)
+	rec, err := h.Encode()
+	if err == nil {
+		note(fmt.Sprintf("checking the new binary %s (%s)", m.exe, UpgradeCheckArg))
+		err = m.checkNew(ctx, rec)
+	}
+	if err != nil {
+		return m.upgradeFailedWith(rep, err), nil
+	}
+	child, ready, err := m.startNew(rec, files)
+	if err != nil {
+		return m.upgradeFailedWith(rep, err), nil
 	}
 	rep.PID = child.Process.Pid
 	m.upgradingTo.Store(int64(rep.PID))
 	note(fmt.Sprintf("started new master pid %d from %s", rep.PID, m.exe))
 	m.log.Info("upgrade: new master started", "pid", rep.PID, "binary", m.exe)
 	if err := m.waitNew(child, ready); err != nil {
-		m.upgradeFailed.Add(1)
-		rep.Error = err.Error()
-		m.log.Error("upgrade failed: the old master keeps serving", "pid", rep.PID, "reason", rep.Error)
-		return rep, nil
+		return m.upgradeFailedWith(rep, err), nil
 	}
 	rep.OK, rep.Seconds = true, time.Since(start).Seconds()
 	note(fmt.Sprintf("new master pid %d is ready: the old master (pid %d) drains its workers and exits", rep.PID, os.Getpid()))
@@ -80,38 +90,48 @@ func (m *Master) upgrade(ctx context.Context, note func(string)) (UpgradeReport,
 	return rep, nil
 }
 
-// startNew starts the new master with the hand-over record and the
-// descriptors it lists.
-func (m *Master) startNew(st supervisor.Status) (*exec.Cmd, *os.File, error) {
+// upgradeFailedWith records a failed upgrade: the old master goes on.
+func (m *Master) upgradeFailedWith(rep UpgradeReport, err error) UpgradeReport {
+	m.upgradeFailed.Add(1)
+	rep.Error = err.Error()
+	m.log.Error("upgrade failed: the old master keeps serving", "pid", rep.PID, "reason", rep.Error)
+	return rep
+}
+
+// handoverRecord is the record for the new master and the descriptors it
+// lists, in order after the ready pipe; the caller closes them.
+func (m *Master) handoverRecord(st supervisor.Status) (wire.Handover, []*os.File, error) {
+	ctlF, lockF, err := m.ctl.Files()
+	if err != nil {
+		return wire.Handover{}, nil, fmt.Errorf("upgrade: %w", err)
+	}
+	files := []*os.File{ctlF, lockF}
+	h := wire.Handover{Version: wire.HandoverVersion(), From: os.Getpid(), Control: m.ctl.Path(),
+		ControlFD: wire.FD(1), LockFD: wire.FD(2), Generation: st.LastGen, Rollouts: st.Rollouts, Upgrades: m.upgrades}
+	for i, s := range m.socks {
+		files = append(files, s.File)
+		h.Sockets = append(h.Sockets, wire.HandoverSocket{Name: s.Name, Network: s.Network, Address: m.cfg.Listen[i].Address, FD: wire.FD(len(files))})
+	}
+	if st.Rollout != nil {
+		h.LastRollout, _ = json.Marshal(st.Rollout)
+	}
+	return h, files, nil
+}
+
+// closeFiles closes the descriptors made for the hand-over: the control
+// listener's duplicate (the lock and the sockets stay this master's).
+func closeFiles(files []*os.File) { _ = files[0].Close() }
+
+// startNew starts the new master with the hand-over record rec and the
+// descriptors it lists, behind the ready pipe.
+func (m *Master) startNew(rec string, files []*os.File) (*exec.Cmd, *os.File, error) {
 	readyR, readyW, err := os.Pipe()
 	if err != nil {
 		return nil, nil, fmt.Errorf("upgrade: ready pipe: %w", err)
 	}
 	defer readyW.Close()
-	ctlF, lockF, err := m.ctl.Files()
-	if err != nil {
-		readyR.Close()
-		return nil, nil, fmt.Errorf("upgrade: %w", err)
-	}
-	defer ctlF.Close()
-	files := []*os.File{readyW, ctlF, lockF}
-	h := wire.Handover{Version: wire.HandoverVersion, From: os.Getpid(), Control: m.ctl.Path(),
-		ControlFD: wire.FD(1), LockFD: wire.FD(2), Generation: st.LastGen, Rollouts: st.Rollouts, Upgrades: m.upgrades}
-	for i, s := range m.socks {
-		files = append(files, s.File)
-		h.Sockets = append(h.Sockets, wire.HandoverSocket{Name: s.Name, Network: s.Network, Address: m.cfg.Listen[i].Address, FD: wire.FD(len(files) - 1)})
-	}
-	if st.Rollout != nil {
-		h.LastRollout, _ = json.Marshal(st.Rollout)
-	}
-	rec, err := h.Encode()
-	if err != nil {
-		readyR.Close()
-		return nil, nil, err
-	}
-	cmd := &exec.Cmd{Path: m.exe, Args: m.args, Dir: m.cwd, ExtraFiles: files,
-		Env:    append(wire.Without(os.Environ(), wire.EnvHandover), wire.EnvHandover+"="+rec),
-		Stdout: m.opts.Stdout, Stderr: m.opts.Stderr}
+	cmd := &exec.Cmd{Path: m.exe, Args: m.args, Dir: m.cwd, ExtraFiles: append([]*os.File{readyW}, files...),
+		Env: append(childEnv(), wire.EnvHandover+"="+rec), Stdout: m.opts.Stdout, Stderr: m.opts.Stderr}
 	if err := cmd.Start(); err != nil {
 		readyR.Close()
 		return nil, nil, fmt.Errorf("upgrade: start %s: %w", m.exe, err)

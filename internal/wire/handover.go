@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -16,10 +17,25 @@ import (
 // cannot take over; an end of file without either means it died.
 const (
 	EnvHandover     = "BATON_HANDOVER"
-	HandoverVersion = 1
 	HandoverReadyFD = FirstFD
 	HandoverReady   = "ready"
 )
+
+// handoverFormat is the hand-over record's format version, as text so
+// that a test can build a baton that speaks another one
+// (-ldflags "-X github.com/batonhq/baton/internal/wire.handoverFormat=2").
+// It is set at link time and never written at run time.
+var handoverFormat = "1"
+
+// HandoverVersion is the format version of the hand-over record this
+// binary writes and the only one it reads.
+func HandoverVersion() int {
+	v, err := strconv.Atoi(handoverFormat)
+	if err != nil || v <= 0 {
+		return 1
+	}
+	return v
+}
 
 // ErrHandoverVersion means the record's format is not one this binary
 // understands: an older or newer baton cannot take over.
@@ -67,8 +83,8 @@ func ParseHandover(s string) (Handover, error) {
 	if err := json.Unmarshal([]byte(s), &probe); err != nil {
 		return Handover{}, fmt.Errorf("parse hand-over record: %w", err)
 	}
-	if probe.Version != HandoverVersion {
-		return Handover{}, fmt.Errorf("%w %d: this baton reads version %d", ErrHandoverVersion, probe.Version, HandoverVersion)
+	if want := HandoverVersion(); probe.Version != want {
+		return Handover{}, fmt.Errorf("%w %d: this baton reads version %d", ErrHandoverVersion, probe.Version, want)
 	}
 	var h Handover
 	dec := json.NewDecoder(strings.NewReader(s))

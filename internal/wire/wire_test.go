@@ -54,7 +54,7 @@ func TestRenderedEnvParsesBack(t *testing.T) {
 }
 
 func TestHandoverRoundTripAndRefusals(t *testing.T) {
-	h := Handover{Version: HandoverVersion, From: 42, ControlFD: 4, LockFD: 5, Generation: 7,
+	h := Handover{Version: HandoverVersion(), From: 42, ControlFD: 4, LockFD: 5, Generation: 7,
 		Sockets: []HandoverSocket{{Name: "web", Network: "tcp", Address: "127.0.0.1:80", FD: 6}}}
 	s, err := h.Encode()
 	if err != nil {
