@@ -21,16 +21,26 @@ import (
 // control socket, and the output goes to a file (a pipe read by the first
 // master would close with it).
 type upMaster struct {
-	t   *testing.T
-	ctl *control.Client
-	env []string
-	log string
-	dir string
+	t     *testing.T
+	ctl   *control.Client
+	env   []string
+	log   string
+	dir   string
+	first int // the pid of the process the test started
 }
 
 // startUpgradable runs `BIN run ARGS...` in its own directory, output to a
 // file, and waits for ready workers; the line is stopped at the end.
 func startUpgradable(t *testing.T, bin string, ready int, args ...string) *upMaster {
+	t.Helper()
+	u := launchUpgradable(t, nil, bin, nil, args...)
+	u.waitWorkers(ready)
+	return u
+}
+
+// launchUpgradable starts `BIN [pre...] run --control CTL ARGS...` with env
+// added to the test's environment and returns at once.
+func launchUpgradable(t *testing.T, env []string, bin string, pre []string, args ...string) *upMaster {
 	t.Helper()
 	dir := runtimeDir(t)
 	u := &upMaster{t: t, dir: dir, log: filepath.Join(dir, "baton.log"),
@@ -41,19 +51,29 @@ func startUpgradable(t *testing.T, bin string, ready int, args ...string) *upMas
 	}
 	defer out.Close()
 	ctl := filepath.Join(dir, "c.sock")
-	cmd := exec.Command(bin, append([]string{"run", "--control", ctl}, args...)...)
-	cmd.Env, cmd.Stdout, cmd.Stderr, cmd.Dir = u.env, out, out, dir
+	argv := append(append(append([]string{}, pre...), "run", "--control", ctl), args...)
+	cmd := exec.Command(bin, argv...)
+	cmd.Env, cmd.Stdout, cmd.Stderr, cmd.Dir = append(u.env, env...), out, out, dir
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	go func() { _ = cmd.Wait() }()
+	u.first = cmd.Process.Pid
 	u.ctl = control.NewClient(ctl)
 	t.Cleanup(u.stop)
-	waitFor(t, "ready workers", 20*time.Second, func() bool {
-		st, err := u.status()
-		return err == nil && countState(st, supervisor.Ready) == ready && len(st.Workers) == ready
-	})
 	return u
+}
+
+// waitWorkers waits until the master answers with n ready workers.
+func (u *upMaster) waitWorkers(n int) supervisor.Status {
+	u.t.Helper()
+	var st supervisor.Status
+	waitFor(u.t, "ready workers", 20*time.Second, func() bool {
+		var err error
+		st, err = u.status()
+		return err == nil && countState(st, supervisor.Ready) == n && len(st.Workers) == n
+	})
+	return st
 }
 
 func (u *upMaster) status() (supervisor.Status, error) {

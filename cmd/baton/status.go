@@ -40,6 +40,7 @@ func newStatusCmd() *cobra.Command {
 func printStatus(out io.Writer, st supervisor.Status) {
 	fmt.Fprintf(out, "master %s: pid %d, %s, up %s, generation %d, %d workers wanted\n",
 		st.Name, st.PID, st.Phase, seconds(st.Uptime), st.Generation, st.Desired)
+	printMaster(out, st.Master)
 	if m := st.Master; m != nil && (m.SocketsHealed > 0 || m.OutputLost > 0 || m.EventsDropped > 0) {
 		fmt.Fprintf(out, "  sockets healed after a worker shut them down: %d, output writes lost: %d, events dropped: %d\n",
 			m.SocketsHealed, m.OutputLost, m.EventsDropped)
@@ -65,6 +66,28 @@ func printStatus(out io.Writer, st supervisor.Status) {
 		if r.Error != "" {
 			fmt.Fprintf(out, "  error: %s\n", r.Error)
 		}
+	}
+}
+
+// printMaster prints baton's version and the master's upgrades: the one
+// starting now, or the old master still draining after handing over.
+func printMaster(out io.Writer, m *supervisor.MasterStatus) {
+	if m == nil {
+		return
+	}
+	line := "  baton " + orDash(m.Version)
+	if m.Upgrades > 0 {
+		line += fmt.Sprintf(", %d upgrades (this master took over at %s from pid %d)", m.Upgrades, m.UpgradedAt.Format(time.RFC3339), m.HandedOverBy)
+	}
+	if m.UpgradesFailed > 0 {
+		line += fmt.Sprintf(", %d failed upgrades", m.UpgradesFailed)
+	}
+	fmt.Fprintln(out, line)
+	switch {
+	case m.UpgradingTo != 0:
+		fmt.Fprintf(out, "  upgrading: new master pid %d is starting its workers\n", m.UpgradingTo)
+	case m.HandingOver != 0:
+		fmt.Fprintf(out, "  old master pid %d: handing over (draining its workers)\n", m.HandingOver)
 	}
 }
 

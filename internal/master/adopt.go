@@ -41,10 +41,11 @@ func (m *Master) takeOver() error {
 	if m.ctl, err = control.Adopt(path, os.NewFile(uintptr(h.ControlFD), "control"), os.NewFile(uintptr(h.LockFD), "lock")); err != nil {
 		return err
 	}
-	if m.socks, err = adoptSockets(m.cfg.Listen, h.Sockets); err != nil {
+	if m.socks, m.removedNames, err = adoptSockets(m.cfg.Listen, h.Sockets); err != nil {
 		return err
 	}
 	m.upgrades, m.upgradedAt, m.handedOverBy = h.Upgrades+1, time.Now(), h.From
+	m.handingOver.Store(int64(h.From))
 	return nil
 }
 
@@ -57,13 +58,13 @@ func socketFDs(h wire.Handover) []int {
 }
 
 // adoptSockets takes the passed sockets that --listen still names and
-// binds the new ones, in --listen order.
-func adoptSockets(ls []config.Listen, passed []wire.HandoverSocket) ([]*sockets.Socket, error) {
+// binds the new ones, in --listen order; removed are the names of the
+// passed sockets no --listen wants (closed).
+func adoptSockets(ls []config.Listen, passed []wire.HandoverSocket) (out []*sockets.Socket, removed []string, err error) {
 	used := map[int]bool{}
-	var out []*sockets.Socket
-	fail := func(err error) ([]*sockets.Socket, error) {
+	fail := func(err error) ([]*sockets.Socket, []string, error) {
 		sockets.CloseAll(out)
-		return nil, err
+		return nil, nil, err
 	}
 	for _, l := range ls {
 		var sock *sockets.Socket
@@ -82,9 +83,10 @@ func adoptSockets(ls []config.Listen, passed []wire.HandoverSocket) ([]*sockets.
 	for i, p := range passed {
 		if !used[i] {
 			_ = syscall.Close(p.FD)
+			removed = append(removed, p.Name)
 		}
 	}
-	return out, nil
+	return out, removed, nil
 }
 
 func findPassed(l config.Listen, passed []wire.HandoverSocket) int {

@@ -28,6 +28,7 @@ func (m *Master) Status(ctx context.Context) (supervisor.Status, error) {
 	st.Master = &supervisor.MasterStatus{
 		Version: m.opts.Version, Upgrades: m.upgrades, UpgradedAt: m.upgradedAt,
 		UpgradingTo: int(m.upgradingTo.Load()), UpgradesFailed: int(m.upgradeFailed.Load()), HandedOverBy: m.handedOverBy,
+		HandingOver:   int(m.handingOver.Load()),
 		SocketsHealed: m.healer.healed.Load(),
 		OutputLost:    m.stdout.Lost() + m.stderr.Lost(),
 		EventsDropped: m.bus.Dropped(),

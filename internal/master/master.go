@@ -19,6 +19,7 @@ import (
 	"github.com/batonhq/baton/internal/control"
 	"github.com/batonhq/baton/internal/logs"
 	"github.com/batonhq/baton/internal/proc"
+	"github.com/batonhq/baton/internal/sdnotify"
 	"github.com/batonhq/baton/internal/sockets"
 	"github.com/batonhq/baton/internal/supervisor"
 	"github.com/batonhq/baton/internal/watch"
@@ -42,6 +43,9 @@ type Options struct {
 	// Handover is the hand-over record when an old master started this
 	// one (wire.EnvHandover); empty for a fresh start.
 	Handover string
+	// Getenv reads the environment the master was started with (socket
+	// activation, the notify socket); nil means os.Getenv.
+	Getenv func(string) string
 }
 
 // OutputQueue is how many lines of output (worker lines and the master's
@@ -72,6 +76,8 @@ type Master struct {
 	healer    *healer
 	sup       *supervisor.Supervisor
 	logged    <-chan struct{} // closed once the log has written the last event
+	sd        *systemd        // the master's side of systemd's notify protocol
+	sdDone    <-chan struct{} // closed once the systemd reporter has seen the last event
 	ran       bool            // the supervisor ran (and so closed the bus)
 
 	// Upgrades: this master's own (the old side) ...
@@ -87,6 +93,8 @@ type Master struct {
 	upgrades     int
 	upgradedAt   time.Time
 	handedOverBy int
+	handingOver  atomic.Int64 // the old master's pid until it has exited
+	removedNames []string     // names of sockets the old master passed that no --listen wants
 }
 
 // New returns a master for opts; it binds and starts nothing until Run.
@@ -97,6 +105,9 @@ func New(opts Options) *Master {
 	if opts.Stderr == nil {
 		opts.Stderr = os.Stderr
 	}
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
 	m := &Master{opts: opts, cfg: opts.Config,
 		stdout: logs.NewQueuedOutput(opts.Stdout, OutputQueue), stderr: logs.NewQueuedOutput(opts.Stderr, OutputQueue)}
 	m.log = logs.NewLogger(m.stderr, logs.Format(m.cfg.LogFormat))
@@ -106,6 +117,8 @@ func New(opts Options) *Master {
 		m.args = os.Args
 	}
 	m.exe = resolveProgram(m.args[0], m.cwd)
+	m.sd = newSystemd(sdnotify.FromEnv(opts.Getenv), m.log, m.Status)
+	m.sd.main.Store(opts.Handover == "") // a new master of an upgrade is not main yet
 	return m
 }
 
@@ -156,6 +169,7 @@ func (m *Master) Run(ctx context.Context) error {
 	if m.ready != nil {
 		go m.reportReady(runCtx.Done())
 	}
+	m.sdDone = m.startSystemd(runCtx.Done())
 	m.log.Info("control socket", "path", m.ctl.Path())
 	m.ran = true
 	err := m.sup.Run(runCtx, m.filterSignals(runCtx, sigs))
@@ -203,10 +217,7 @@ func (m *Master) takeName() error {
 	if m.ctl, err = openControl(m.cfg); err != nil {
 		return err
 	}
-	if m.socks, err = sockets.BindAll(m.cfg.Listen); err != nil {
-		return fmt.Errorf("--listen: %w", err)
-	}
-	return nil
+	return m.bindListen()
 }
 
 // startSupervisor builds the supervisor and subscribes the master's
@@ -259,6 +270,7 @@ func controlPath(cfg config.Config) (string, error) {
 func (m *Master) cleanup() {
 	if m.ran {
 		<-m.logged
+		<-m.sdDone
 		m.healer.wait()
 	}
 	if m.guardian != nil {

@@ -59,6 +59,7 @@ func (m *Master) upgrade(ctx context.Context, note func(string)) (UpgradeReport,
 	}
 	start := time.Now()
 	rep := UpgradeReport{Binary: m.exe}
+	m.sd.upgradeBegins()
 	h, files, err := m.handoverRecord(st)
 	if err != nil {
 		rep.Error = err.Error()
@@ -94,6 +95,7 @@ func (m *Master) upgrade(ctx context.Context, note func(string)) (UpgradeReport,
 func (m *Master) upgradeFailedWith(rep UpgradeReport, err error) UpgradeReport {
 	m.upgradeFailed.Add(1)
 	rep.Error = err.Error()
+	m.sd.upgradeFailed(rep.Error)
 	m.log.Error("upgrade failed: the old master keeps serving", "pid", rep.PID, "reason", rep.Error)
 	return rep
 }
@@ -171,6 +173,7 @@ func (m *Master) waitNew(child *exec.Cmd, ready *os.File) error {
 // to the new master.
 func (m *Master) HandOver() {
 	m.handedOver.Store(true)
+	m.sd.handOver(int(m.upgradingTo.Load()))
 	_ = m.ctl.Listener.Close()
 	go func() { _ = m.sup.Stop(context.Background(), false) }()
 }

@@ -34,9 +34,10 @@ type MasterStatus struct {
 	UpgradingTo    int       `json:"upgrading_to,omitempty"` // a new master's pid, while one starts
 	UpgradesFailed int       `json:"upgrades_failed"`        // new masters that did not take over
 	HandedOverBy   int       `json:"handed_over_by,omitempty"`
-	SocketsHealed  uint64    `json:"sockets_healed"` // listening sockets a worker shut down, listening again
-	OutputLost     uint64    `json:"output_lost"`    // writes to the master's stdout/stderr that failed
-	EventsDropped  uint64    `json:"events_dropped"` // events a slow subscriber missed
+	HandingOver    int       `json:"handing_over,omitempty"` // the old master's pid while it drains its workers
+	SocketsHealed  uint64    `json:"sockets_healed"`         // listening sockets a worker shut down, listening again
+	OutputLost     uint64    `json:"output_lost"`            // writes to the master's stdout/stderr that failed
+	EventsDropped  uint64    `json:"events_dropped"`         // events a slow subscriber missed
 }
 
 // SocketStatus describes one listening socket.
