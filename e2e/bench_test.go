@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -37,12 +38,15 @@ func BenchmarkRolloutOfFourWorkers(b *testing.B) {
 // keep-alive load (the target is 0).
 func BenchmarkRolloutsUnderLoad(b *testing.B) {
 	m := startMaster(b, 4, "--name", "bload", "-w", "4", "-l", "127.0.0.1:0", "--", helloBin)
+	gaps := &gapMeter{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan loadtest.Result, 1)
 	go func() {
-		res, _ := loadtest.Run(ctx, loadtest.Options{Addr: m.addr(), Conns: 32})
+		res, _ := loadtest.Run(ctx, loadtest.Options{Addr: m.addr(), Conns: 32, OnResponse: func(int, []byte) { gaps.tick() }})
 		done <- res
 	}()
+	waitFor(b, "the load to start", 10*time.Second, func() bool { return gaps.started() })
+	gaps.reset()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		m.reload("")
@@ -50,6 +54,7 @@ func BenchmarkRolloutsUnderLoad(b *testing.B) {
 	b.StopTimer()
 	cancel()
 	res := <-done
+	b.ReportMetric(float64(gaps.longest().Microseconds())/1000, "max-gap-ms")
 	b.ReportMetric(float64(res.Failed)/float64(b.N), "failed/rollout")
 	b.ReportMetric(float64(res.OK)/float64(b.N), "served/rollout")
 	b.ReportMetric(float64(res.P99.Microseconds())/1000, "p99-ms")
@@ -82,4 +87,82 @@ func BenchmarkRespawnAfterKill(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "ms/respawn")
+}
+
+// BenchmarkUpgradesUnderLoad replaces the master (and so every worker)
+// under keep-alive load and reports failed requests per upgrade (target
+// 0), the longest time in which no connection got a response (target
+// under 50 ms), and how long an upgrade took end to end.
+//
+//	go test -run '^$' -bench UpgradesUnderLoad -benchtime 20x ./e2e/
+func BenchmarkUpgradesUnderLoad(b *testing.B) {
+	u := startUpgradable(b, batonBin, 4, "--name", "bup", "-w", "4", "-l", "127.0.0.1:0", "--", helloBin)
+	gaps := &gapMeter{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan loadtest.Result, 1)
+	go func() {
+		res, _ := loadtest.Run(ctx, loadtest.Options{Addr: u.mustStatus().Sockets[0].Address, Conns: 32,
+			OnResponse: func(int, []byte) { gaps.tick() }})
+		done <- res
+	}()
+	waitFor(b, "the load to start", 10*time.Second, func() bool { return gaps.started() })
+	// The same measure with no upgrade, for as long as the upgrades will
+	// take (guessed from one), tells the machine's noise from baton's gap.
+	gaps.reset()
+	steady := time.NewTimer(time.Duration(b.N) * 250 * time.Millisecond)
+	<-steady.C
+	steadyGap := gaps.longest()
+	gaps.reset()
+	var total time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		if out, code := u.upgrade(); code != 0 {
+			b.Fatalf("upgrade %d: exit %d\n%s", i, code, out)
+		}
+		total += time.Since(start)
+	}
+	b.StopTimer()
+	cancel()
+	res := <-done
+	b.ReportMetric(float64(res.Failed)/float64(b.N), "failed/upgrade")
+	b.ReportMetric(float64(gaps.longest().Microseconds())/1000, "max-gap-ms")
+	b.ReportMetric(float64(steadyGap.Microseconds())/1000, "steady-max-gap-ms")
+	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/upgrade")
+	b.ReportMetric(float64(res.P99.Microseconds())/1000, "p99-ms")
+}
+
+// gapMeter keeps the longest time between two consecutive responses.
+type gapMeter struct {
+	mu   sync.Mutex
+	last time.Time
+	max  time.Duration
+}
+
+func (g *gapMeter) tick() {
+	now := time.Now()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !g.last.IsZero() && now.Sub(g.last) > g.max {
+		g.max = now.Sub(g.last)
+	}
+	g.last = now
+}
+
+func (g *gapMeter) started() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return !g.last.IsZero()
+}
+
+func (g *gapMeter) reset() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.max = 0
+}
+
+func (g *gapMeter) longest() time.Duration {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.max
 }

@@ -21,7 +21,7 @@ import (
 // control socket, and the output goes to a file (a pipe read by the first
 // master would close with it).
 type upMaster struct {
-	t     *testing.T
+	t     testing.TB
 	ctl   *control.Client
 	env   []string
 	log   string
@@ -31,7 +31,7 @@ type upMaster struct {
 
 // startUpgradable runs `BIN run ARGS...` in its own directory, output to a
 // file, and waits for ready workers; the line is stopped at the end.
-func startUpgradable(t *testing.T, bin string, ready int, args ...string) *upMaster {
+func startUpgradable(t testing.TB, bin string, ready int, args ...string) *upMaster {
 	t.Helper()
 	u := launchUpgradable(t, nil, bin, nil, args...)
 	u.waitWorkers(ready)
@@ -40,7 +40,7 @@ func startUpgradable(t *testing.T, bin string, ready int, args ...string) *upMas
 
 // launchUpgradable starts `BIN [pre...] run --control CTL ARGS...` with env
 // added to the test's environment and returns at once.
-func launchUpgradable(t *testing.T, env []string, bin string, pre []string, args ...string) *upMaster {
+func launchUpgradable(t testing.TB, env []string, bin string, pre []string, args ...string) *upMaster {
 	t.Helper()
 	dir := runtimeDir(t)
 	u := &upMaster{t: t, dir: dir, log: filepath.Join(dir, "baton.log"),
@@ -120,6 +120,7 @@ func TestUpgradesUnderLoadFailNothing(t *testing.T) {
 	first := u.mustStatus()
 	l := startLoad(t, first.Sockets[0].Address, "/", 16)
 	slow := startLoad(t, first.Sockets[0].Address, "/?sleep=50ms", 4)
+	polls, stopPolling := pollStatus(u)
 	seen := map[int]bool{first.PID: true}
 	for i := 1; i <= 5; i++ {
 		out, code := u.upgrade()
@@ -138,6 +139,9 @@ func TestUpgradesUnderLoadFailNothing(t *testing.T) {
 	}
 	l.stop(t)
 	slow.stop(t)
+	if failed := stopPolling(); failed > 0 || *polls == 0 {
+		t.Fatalf("baton status during the upgrades: %d of %d failed", failed, *polls)
+	}
 	st := u.mustStatus()
 	if st.Generation != 6 || countState(st, supervisor.Ready) != 2 {
 		t.Fatalf("after 5 upgrades: generation %d, workers %+v", st.Generation, st.Workers)
@@ -297,4 +301,28 @@ func buildBaton(t *testing.T, path, ldflags string) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
+}
+
+// pollStatus asks for the status over and over until the returned stop is
+// called, which returns how many of the answers failed; *n counts them all.
+func pollStatus(u *upMaster) (n *int, stop func() int) {
+	done, failed := make(chan struct{}), make(chan int)
+	n = new(int)
+	go func() {
+		bad := 0
+		for {
+			select {
+			case <-done:
+				failed <- bad
+				return
+			default:
+			}
+			if _, err := u.status(); err != nil {
+				bad++
+				u.t.Logf("status during an upgrade: %v", err)
+			}
+			*n++
+		}
+	}()
+	return n, func() int { close(done); return <-failed }
 }
