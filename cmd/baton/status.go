@@ -79,6 +79,9 @@ func printMaster(out io.Writer, m *supervisor.MasterStatus) {
 	if m.Upgrades > 0 {
 		line += fmt.Sprintf(", %d upgrades (this master took over at %s from pid %d)", m.Upgrades, m.UpgradedAt.Format(time.RFC3339), m.HandedOverBy)
 	}
+	if m.Admin != "" {
+		line += ", admin " + m.Admin
+	}
 	if m.UpgradesFailed > 0 {
 		line += fmt.Sprintf(", %d failed upgrades", m.UpgradesFailed)
 	}

@@ -17,25 +17,27 @@ import (
 
 // Config is a validated, typed set of run options.
 type Config struct {
-	File         string // the TOML file read, if any
-	Name         string
-	Workers      int
-	Listen       []Listen
-	ListenMode   os.FileMode // of every unix: listen socket; 0: from the umask
-	Ready        Readiness
-	ReadyTimeout time.Duration
-	StopSignal   syscall.Signal
-	StopTimeout  time.Duration
-	Parallel     int
-	Strategy     Strategy
-	Watch        []string
-	Compat       string
-	Control      string
-	LogFormat    string
-	Env          []string // KEY=VAL
-	Dir          string
-	Pidfile      string
-	Command      []string
+	File          string // the TOML file read, if any
+	Name          string
+	Workers       int
+	Listen        []Listen
+	ListenMode    os.FileMode // of every unix: listen socket; 0: from the umask
+	Ready         Readiness
+	ReadyTimeout  time.Duration
+	StopSignal    syscall.Signal
+	StopTimeout   time.Duration
+	Parallel      int
+	Strategy      Strategy
+	Watch         []string
+	Compat        string
+	Control       string
+	LogFormat     string
+	Env           []string // KEY=VAL
+	Dir           string
+	Pidfile       string
+	Admin         Admin         // --admin; off when zero
+	ShutdownDelay time.Duration // --shutdown-delay: /readyz fails this long before a stop drains
+	Command       []string
 }
 
 // Listen is one socket to bind: a name for LISTEN_FDNAMES, and an address.
@@ -107,6 +109,8 @@ func Resolve(r Raw, file string) (Config, []error) {
 	c.LogFormat = v.logFormat(r.LogFormat)
 	c.Env = v.env(r.Env)
 	c.Dir = v.dir(r.Dir)
+	c.Admin = v.admin(r.Admin, c.Listen)
+	c.ShutdownDelay = v.shutdownDelay(r.ShutdownDelay, c.Admin)
 	v.unsupported(r)
 	if len(c.Command) > 0 && len(v.problems) == 0 {
 		v.executable(c.Command[0], c.Dir, c.Env)
@@ -209,7 +213,6 @@ func (v *validator) mode(r Raw) {
 func (v *validator) unsupported(r Raw) {
 	for _, o := range []struct{ key, val, needs string }{
 		{"proxy", r.Proxy, "proxy mode"}, {"port_env", r.PortEnv, "proxy mode"},
-		{"admin", r.Admin, "the admin HTTP endpoint"}, {"shutdown_delay", r.ShutdownDelay, "the admin HTTP endpoint's /readyz"},
 		{"user", r.User, "privilege dropping"}, {"group", r.Group, "privilege dropping"},
 	} {
 		if o.val != "" {

@@ -19,6 +19,12 @@ func (c Config) Raw() Raw {
 		Watch: c.Watch, Compat: c.Compat, Control: c.Control, LogFormat: c.LogFormat,
 		Env: c.Env, Dir: c.Dir, Pidfile: c.Pidfile, Command: c.Command,
 	}
+	if c.Admin.On() {
+		r.Admin = c.Admin.String()
+	}
+	if c.ShutdownDelay > 0 {
+		r.ShutdownDelay = c.ShutdownDelay.String()
+	}
 	if c.ListenMode != 0 {
 		r.ListenMode = fmt.Sprintf("%04o", uint32(c.ListenMode))
 	}

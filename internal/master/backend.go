@@ -2,6 +2,7 @@ package master
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/batonhq/baton/internal/control"
@@ -29,6 +30,7 @@ func (m *Master) Status(ctx context.Context) (supervisor.Status, error) {
 		Version: m.opts.Version, Upgrades: m.upgrades, UpgradedAt: m.upgradedAt,
 		UpgradingTo: int(m.upgradingTo.Load()), UpgradesFailed: int(m.upgradeFailed.Load()), HandedOverBy: m.handedOverBy,
 		HandingOver:   int(m.handingOver.Load()),
+		Admin:         m.adminAddr(),
 		SocketsHealed: m.healer.healed.Load(),
 		OutputLost:    m.stdout.Lost() + m.stderr.Lost(),
 		EventsDropped: m.bus.Dropped(),
@@ -37,14 +39,25 @@ func (m *Master) Status(ctx context.Context) (supervisor.Status, error) {
 }
 
 // Stop begins a graceful stop, or with force kills every worker.
-func (m *Master) Stop(ctx context.Context, force bool) error { return m.sup.Stop(ctx, force) }
+// With --shutdown-delay, a graceful stop first fails /readyz for the delay.
+func (m *Master) Stop(ctx context.Context, force bool) error {
+	if !force && m.delayStop() {
+		return nil
+	}
+	return m.sup.Stop(ctx, force)
+}
 
 // Reload starts a rollout, unless a master upgrade runs.
 func (m *Master) Reload(ctx context.Context, opts supervisor.ReloadOptions) (supervisor.Started, error) {
 	if err := m.refuseWhileUpgrading(); err != nil {
 		return supervisor.Started{}, err
 	}
-	return m.sup.Reload(ctx, opts)
+	started, err := m.sup.Reload(ctx, opts)
+	var refused *supervisor.RefusedError
+	if errors.As(err, &refused) && m.admin.metrics != nil {
+		m.admin.metrics.RolloutRefused()
+	}
+	return started, err
 }
 
 // Scale changes the number of workers, unless a master upgrade runs.

@@ -95,6 +95,8 @@ type Master struct {
 	handedOverBy int
 	handingOver  atomic.Int64 // the old master's pid until it has exited
 	removedNames []string     // names of sockets the old master passed that no --listen wants
+
+	admin adminSide // --admin and --shutdown-delay
 }
 
 // New returns a master for opts; it binds and starts nothing until Run.
@@ -170,10 +172,12 @@ func (m *Master) Run(ctx context.Context) error {
 		go m.reportReady(runCtx.Done())
 	}
 	m.sdDone = m.startSystemd(runCtx.Done())
+	go m.serveAdmin(m.adminReady(), runCtx.Done())
 	m.log.Info("control socket", "path", m.ctl.Path())
 	m.ran = true
 	err := m.sup.Run(runCtx, m.filterSignals(runCtx, sigs))
 	cancel()
+	m.closeAdmin()
 	m.cleanup()
 	// Last, the control socket: a client waiting for this master to exit
 	// sees its connection close only once everything else is released.
@@ -187,6 +191,9 @@ func (m *Master) Run(ctx context.Context) error {
 // master this one replaces) and starts what the workers need.
 func (m *Master) setUp() error {
 	if err := m.takeName(); err != nil {
+		return err
+	}
+	if err := m.bindAdmin(); err != nil {
 		return err
 	}
 	runtimeDir, err := control.Dir()
@@ -227,6 +234,7 @@ func (m *Master) startSupervisor(spawner *proc.Spawner) {
 	m.tracker = supervisor.NewTracker(m.bus)
 	m.seedFromHandover()
 	m.logged = startEventLog(m.bus, m.log, m.cfg, m.socks)
+	m.startMetrics()
 	m.healer = newHealer(m.bus, m.socks, m.cfg.Command, m.log)
 	launcher := &proc.OS{
 		Name: m.cfg.Name, Files: sockets.Files(m.socks), Names: sockets.Names(m.socks),
@@ -271,11 +279,15 @@ func (m *Master) cleanup() {
 	if m.ran {
 		<-m.logged
 		<-m.sdDone
+		if m.admin.done != nil {
+			<-m.admin.done
+		}
 		m.healer.wait()
 	}
 	if m.guardian != nil {
 		_ = m.guardian.Close()
 	}
+	m.releaseAdmin()
 	if m.handedOver.Load() {
 		for _, s := range m.socks {
 			s.Release() // the new master's now
@@ -324,6 +336,9 @@ func (m *Master) filterSignals(ctx context.Context, in <-chan os.Signal) <-chan 
 			case sig := <-in:
 				if sig == syscall.SIGHUP {
 					go m.upgradeOnSignal(ctx)
+					continue
+				}
+				if (sig == syscall.SIGTERM || sig == syscall.SIGINT) && m.delayStop() {
 					continue
 				}
 				select {

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/batonhq/baton/internal/admin"
 	"github.com/batonhq/baton/internal/control"
 	"github.com/batonhq/baton/internal/supervisor"
 	"github.com/batonhq/baton/internal/wire"
@@ -36,9 +37,15 @@ type UpgradeReport = control.UpgradeReport
 // stopping, during a rollout, or while another upgrade runs.
 func (m *Master) Upgrade(ctx context.Context, note func(string)) (UpgradeReport, error) {
 	if !m.upgrading.CompareAndSwap(false, true) {
+		if m.admin.metrics != nil {
+			m.admin.metrics.Upgrade(admin.ResultRefused)
+		}
 		return UpgradeReport{}, &supervisor.RefusedError{Cause: ErrUpgrading, Reason: ErrUpgrading.Error() + ": one at a time"}
 	}
 	rep, err := m.upgrade(ctx, note)
+	if err != nil && m.admin.metrics != nil {
+		m.admin.metrics.Upgrade(admin.ResultRefused)
+	}
 	if err != nil || !rep.OK {
 		m.upgradingTo.Store(0)
 		m.upgrading.Store(false)
@@ -94,6 +101,9 @@ func (m *Master) upgrade(ctx context.Context, note func(string)) (UpgradeReport,
 // upgradeFailedWith records a failed upgrade: the old master goes on.
 func (m *Master) upgradeFailedWith(rep UpgradeReport, err error) UpgradeReport {
 	m.upgradeFailed.Add(1)
+	if m.admin.metrics != nil {
+		m.admin.metrics.Upgrade(admin.ResultFailed)
+	}
 	rep.Error = err.Error()
 	m.sd.upgradeFailed(rep.Error)
 	m.log.Error("upgrade failed: the old master keeps serving", "pid", rep.PID, "reason", rep.Error)
@@ -117,6 +127,7 @@ func (m *Master) handoverRecord(st supervisor.Status) (wire.Handover, []*os.File
 	if st.Rollout != nil {
 		h.LastRollout, _ = json.Marshal(st.Rollout)
 	}
+	files = m.handoverAdmin(&h, files)
 	return h, files, nil
 }
 
@@ -174,6 +185,7 @@ func (m *Master) waitNew(child *exec.Cmd, ready *os.File) error {
 func (m *Master) HandOver() {
 	m.handedOver.Store(true)
 	m.sd.handOver(int(m.upgradingTo.Load()))
+	m.closeAdmin() // the new master serves it now; this one's stop must not fail /readyz
 	_ = m.ctl.Listener.Close()
 	go func() { _ = m.sup.Stop(context.Background(), false) }()
 }

@@ -42,6 +42,11 @@ func CheckUpgrade(cfg config.Config, record string) []error {
 	} else if path != h.Control {
 		problems = append(problems, fmt.Errorf("the control socket changed (%s → %s: --name or --control): that needs a full restart", h.Control, path))
 	}
+	if a := cfg.Admin; a.On() && (h.Admin == nil || h.Admin.Network != a.Network || h.Admin.Address != a.Address) {
+		if err := probeListen(adminListen(a)); err != nil {
+			problems = append(problems, fmt.Errorf("--admin (new in this configuration): %w", err))
+		}
+	}
 	for _, l := range cfg.Listen {
 		if findPassed(l, h.Sockets) >= 0 {
 			continue

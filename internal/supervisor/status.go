@@ -35,6 +35,7 @@ type MasterStatus struct {
 	UpgradesFailed int       `json:"upgrades_failed"`        // new masters that did not take over
 	HandedOverBy   int       `json:"handed_over_by,omitempty"`
 	HandingOver    int       `json:"handing_over,omitempty"` // the old master's pid while it drains its workers
+	Admin          string    `json:"admin,omitempty"`        // the admin endpoint's address (--admin), as bound
 	SocketsHealed  uint64    `json:"sockets_healed"`         // listening sockets a worker shut down, listening again
 	OutputLost     uint64    `json:"output_lost"`            // writes to the master's stdout/stderr that failed
 	EventsDropped  uint64    `json:"events_dropped"`         // events a slow subscriber missed

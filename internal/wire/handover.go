@@ -54,6 +54,9 @@ type Handover struct {
 	Rollouts    int             `json:"rollouts"`
 	Upgrades    int             `json:"upgrades"` // before this one
 	LastRollout json.RawMessage `json:"last_rollout,omitempty"`
+	// The admin endpoint's socket (--admin), and the metrics' counters.
+	Admin   *HandoverSocket    `json:"admin,omitempty"`
+	Metrics map[string]float64 `json:"metrics,omitempty"`
 }
 
 // HandoverSocket is one listening socket passed down.
@@ -100,6 +103,9 @@ func (h Handover) checkFDs() error {
 	fds := []int{h.ControlFD, h.LockFD}
 	for _, s := range h.Sockets {
 		fds = append(fds, s.FD)
+	}
+	if h.Admin != nil {
+		fds = append(fds, h.Admin.FD)
 	}
 	for _, fd := range fds {
 		if fd <= HandoverReadyFD || seen[fd] {
