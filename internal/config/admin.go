@@ -54,3 +54,20 @@ func (v *validator) shutdownDelay(s string, admin Admin) time.Duration {
 	}
 	return d
 }
+
+// Bounds of --log-lines.
+const (
+	DefaultLogLines = 1000
+	MaxLogLines     = 1_000_000
+)
+
+// logLines parses --log-lines: 0 is the default.
+func (v *validator) logLines(n int) int {
+	switch {
+	case n == 0:
+		return DefaultLogLines
+	case n < 1 || n > MaxLogLines:
+		v.fail("log_lines", "%d is out of range: valid is 1..%d", n, MaxLogLines)
+	}
+	return n
+}

@@ -32,6 +32,7 @@ type Config struct {
 	Compat        string
 	Control       string
 	LogFormat     string
+	LogLines      int      // kept for `baton logs`
 	Env           []string // KEY=VAL
 	Dir           string
 	Pidfile       string
@@ -107,6 +108,7 @@ func Resolve(r Raw, file string) (Config, []error) {
 	c.Control = v.control(r.Control)
 	c.Pidfile = v.pidfile(r.Pidfile)
 	c.LogFormat = v.logFormat(r.LogFormat)
+	c.LogLines = v.logLines(r.LogLines)
 	c.Env = v.env(r.Env)
 	c.Dir = v.dir(r.Dir)
 	c.Admin = v.admin(r.Admin, c.Listen)

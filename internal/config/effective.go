@@ -16,7 +16,7 @@ func (c Config) Raw() Raw {
 		Name: c.Name, Workers: c.Workers, Mode: "inherit", Ready: c.Ready.String(),
 		ReadyTimeout: c.ReadyTimeout.String(), StopSignal: signalName(c),
 		StopTimeout: c.StopTimeout.String(), Parallel: c.Parallel, Strategy: c.Strategy.String(),
-		Watch: c.Watch, Compat: c.Compat, Control: c.Control, LogFormat: c.LogFormat,
+		Watch: c.Watch, Compat: c.Compat, Control: c.Control, LogFormat: c.LogFormat, LogLines: c.LogLines,
 		Env: c.Env, Dir: c.Dir, Pidfile: c.Pidfile, Command: c.Command,
 	}
 	if c.Admin.On() {

@@ -40,6 +40,7 @@ func BindFlags(fs *pflag.FlagSet) *Flags {
 	fs.StringVar(&r.Control, "control", "", "control socket `PATH` (default: per-user runtime dir)")
 	fs.StringVar(&r.Admin, "admin", "", "HTTP `ADDR` for /metrics, /healthz, /readyz")
 	fs.StringVar(&r.LogFormat, "log-format", "", "text|json (default text)")
+	fs.IntVar(&r.LogLines, "log-lines", 0, "recent output lines the master keeps for `baton logs` (default 1000)")
 	fs.StringArrayVar(&r.Env, "env", nil, "`KEY=VAL` added to the workers' environment (repeatable)")
 	fs.StringVar(&r.Dir, "dir", "", "workers' working `DIR`")
 	fs.StringVar(&r.User, "user", "", "workers run as this user")

@@ -31,6 +31,7 @@ type Raw struct {
 	Control       string   `toml:"control,omitempty"`
 	Admin         string   `toml:"admin,omitempty"`
 	LogFormat     string   `toml:"log_format"`
+	LogLines      int      `toml:"log_lines,omitempty"`
 	Env           []string `toml:"env,omitempty"`
 	Dir           string   `toml:"dir,omitempty"`
 	User          string   `toml:"user,omitempty"`
@@ -101,6 +102,6 @@ func oneLine(s string) string {
 func Keys() []string {
 	return []string{"name", "workers", "listen", "listen_mode", "mode", "proxy", "port_env", "ready",
 		"ready_timeout", "stop_signal", "stop_timeout", "parallel", "strategy", "watch",
-		"compat", "control", "admin", "log_format", "env", "dir", "user", "group",
+		"compat", "control", "admin", "log_format", "log_lines", "env", "dir", "user", "group",
 		"pidfile", "shutdown_delay", "command"}
 }

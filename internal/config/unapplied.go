@@ -21,6 +21,9 @@ var restartKeys = []struct {
 	{"listen_mode", func(c Config) string { return modeString(c) }},
 	{"compat", func(c Config) string { return quoteOrNone(c.Compat) }},
 	{"watch", func(c Config) string { return listString(c.Watch) }},
+	{"admin", func(c Config) string { return quoteOrNone(c.Admin.String()) }},
+	{"shutdown_delay", func(c Config) string { return c.ShutdownDelay.String() }},
+	{"log_lines", func(c Config) string { return fmt.Sprint(c.LogLines) }},
 }
 
 // Unapplied compares the running configuration with the one a reload read

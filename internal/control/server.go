@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/batonhq/baton/internal/config"
+	"github.com/batonhq/baton/internal/logs"
 	"github.com/batonhq/baton/internal/supervisor"
 )
 
@@ -26,6 +27,8 @@ type Backend interface {
 	// a successful one the server answers and then calls HandOver.
 	Upgrade(ctx context.Context, note func(string)) (UpgradeReport, error)
 	HandOver()
+	// Logs is the ring of recent worker and master lines.
+	Logs() *logs.Ring
 }
 
 // UpgradeReport is the outcome of a master upgrade.
@@ -108,6 +111,7 @@ func newMux(b Backend) *http.ServeMux {
 	mux.HandleFunc("POST /v1/reload", func(w http.ResponseWriter, r *http.Request) { reload(w, r, b) })
 	mux.HandleFunc("POST /v1/upgrade", func(w http.ResponseWriter, r *http.Request) { upgrade(w, r, b) })
 	mux.HandleFunc("GET /v1/wait", wait)
+	mux.HandleFunc("GET /v1/logs", func(w http.ResponseWriter, r *http.Request) { serveLogs(w, r, b.Logs()) })
 	return mux
 }
 

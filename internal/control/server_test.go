@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/batonhq/baton/internal/logs"
 	"github.com/batonhq/baton/internal/supervisor"
 )
 
@@ -26,7 +27,8 @@ func (b refusingBackend) Events() *supervisor.Bus { return supervisor.NewBus() }
 func (b refusingBackend) Upgrade(context.Context, func(string)) (UpgradeReport, error) {
 	return UpgradeReport{}, b.err
 }
-func (b refusingBackend) HandOver() {}
+func (b refusingBackend) HandOver()        {}
+func (b refusingBackend) Logs() *logs.Ring { return logs.NewRing(1) }
 
 // A refusal keeps its typed cause through the API: stopping is 503 (it
 // once answered 409, because the cause was flattened into a string), any

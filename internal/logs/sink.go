@@ -33,6 +33,13 @@ type Sink struct {
 	stderr stream
 	format Format
 	now    func() time.Time
+	ring   *Ring // recent lines for `baton logs`; nil keeps none
+}
+
+// KeepIn makes the sink keep every line in r too.
+func (s *Sink) KeepIn(r *Ring) *Sink {
+	s.ring = r
+	return s
 }
 
 // stream is one output and the lock that keeps its lines whole.
@@ -94,6 +101,9 @@ type jsonLine struct {
 // an error of the stream is dropped (an [Output] counts it), so the
 // capture of a worker's pipe goes on draining it.
 func (s *Sink) Write(o Origin, line []byte) {
+	if s.ring != nil {
+		s.ring.Add(o.Slot, o.PID, o.Stream, strings.ToValidUTF8(string(line), "\uFFFD"))
+	}
 	var buf []byte
 	if s.format == JSON {
 		buf, _ = json.Marshal(jsonLine{

@@ -3,6 +3,7 @@ package master
 import (
 	"context"
 	"errors"
+	"github.com/batonhq/baton/internal/logs"
 	"time"
 
 	"github.com/batonhq/baton/internal/control"
@@ -77,3 +78,6 @@ func (m *Master) refuseWhileUpgrading() error {
 
 // Events is the supervisor's event stream.
 func (m *Master) Events() *supervisor.Bus { return m.bus }
+
+// Logs is the ring of recent lines `baton logs` reads.
+func (m *Master) Logs() *logs.Ring { return m.ring }

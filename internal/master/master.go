@@ -64,6 +64,7 @@ type Master struct {
 	stdout *logs.Output
 	stderr *logs.Output
 	log    *slog.Logger
+	ring   *logs.Ring // recent lines of every worker and of the master, for `baton logs`
 
 	// Set up by Run, released by cleanup.
 	ctl       *control.Socket
@@ -112,7 +113,8 @@ func New(opts Options) *Master {
 	}
 	m := &Master{opts: opts, cfg: opts.Config,
 		stdout: logs.NewQueuedOutput(opts.Stdout, OutputQueue), stderr: logs.NewQueuedOutput(opts.Stderr, OutputQueue)}
-	m.log = logs.NewLogger(m.stderr, logs.Format(m.cfg.LogFormat))
+	m.ring = logs.NewRing(m.cfg.LogLines)
+	m.log = logs.NewLogger(m.ring.Writer(m.stderr), logs.Format(m.cfg.LogFormat))
 	m.cwd, _ = os.Getwd()
 	m.args = opts.Args
 	if len(m.args) == 0 {
@@ -239,7 +241,7 @@ func (m *Master) startSupervisor(spawner *proc.Spawner) {
 	launcher := &proc.OS{
 		Name: m.cfg.Name, Files: sockets.Files(m.socks), Names: sockets.Names(m.socks),
 		NotifyDir: m.notifyDir, Spawner: spawner, Guardian: m.guardian,
-		Output: logs.NewSink(m.stdout, m.stderr, logs.Format(m.cfg.LogFormat)),
+		Output: logs.NewSink(m.stdout, m.stderr, logs.Format(m.cfg.LogFormat)).KeepIn(m.ring),
 	}
 	opts := supervisor.Options{
 		Name: m.cfg.Name, Config: m.cfg, Sockets: socketStatus(m.socks), Launcher: launcher, Bus: m.bus,

@@ -1,0 +1,70 @@
+package control
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton/internal/logs"
+)
+
+// ringBackend serves one ring; everything else refuses.
+type ringBackend struct {
+	refusingBackend
+	ring *logs.Ring
+}
+
+func (b ringBackend) Logs() *logs.Ring { return b.ring }
+
+func serveRing(t *testing.T, ring *logs.Ring) *Client {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "c.sock")
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = Serve(ctx, ln, ringBackend{ring: ring}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return NewClient(path)
+}
+
+func TestLogsLastAndFollow(t *testing.T) {
+	ring := logs.NewRing(100)
+	for i, text := range []string{"a0", "b1", "a2", "b3"} {
+		ring.Add(i%2, 100+i%2, "stdout", text)
+	}
+	cl := serveRing(t, ring)
+	var got []string
+	one := 1
+	if err := cl.Logs(context.Background(), LogsQuery{Lines: 5, Slot: &one}, func(e logs.Entry) { got = append(got, e.Text) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0] != "b1" || got[1] != "b3" {
+		t.Fatalf("worker 1's lines: %q", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	lines := make(chan string, 10)
+	go func() { _ = cl.Logs(ctx, LogsQuery{Lines: 1, Follow: true}, func(e logs.Entry) { lines <- e.Text }) }()
+	if first := <-lines; first != "b3" {
+		t.Fatalf("first followed line %q, want the last kept one", first)
+	}
+	ring.Add(0, 100, "stderr", "after")
+	select {
+	case l := <-lines:
+		if l != "after" {
+			t.Fatalf("followed %q", l)
+		}
+	case <-ctx.Done():
+		t.Fatal("a line added after the follow began never came")
+	}
+}
