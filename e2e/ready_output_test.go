@@ -124,25 +124,20 @@ exec `+node+` -e "require('http').createServer((q, s) => s.end('gen ' + process.
 	}
 }
 
-// The README's uvicorn recipe: ready on "Uvicorn running on".
-func TestUvicornRecipeReadyByOutput(t *testing.T) {
+// The README's uvicorn recipe as written: ready on "Uvicorn running on",
+// drained by the app on --stop-signal USR1 before uvicorn's own stop.
+func TestUvicornRecipeReadyByOutputRollsOutUnderLoad(t *testing.T) {
 	python := uvicornPython(t)
 	r := readmeRecipe(t, "### Python: gunicorn, uvicorn", "uvicorn")
-	if !slices.Equal(r.command, []string{"python3", "-m", "uvicorn", "app:app", "--fd", "3"}) || r.flag("--ready") != "output:Uvicorn running on" {
-		t.Fatalf("README's uvicorn recipe changed: --ready %q -- %q", r.flag("--ready"), r.command)
+	if !slices.Equal(r.command, []string{"python3", "-m", "uvicorn", "app:app", "--fd", "3"}) ||
+		r.flag("--ready") != "output:Uvicorn running on" || r.flag("--stop-signal") != "USR1" {
+		t.Fatalf("README's uvicorn recipe changed: %q -- %q", r.flags, r.command)
 	}
-	app, err := os.ReadFile("testdata/asgiapp.py")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := startRecipe(t, r, "uvicorn", 2, map[string]string{"app.py": string(app)}, python, "-m", "uvicorn", "app:app", "--fd", "3")
-	if body := get(t, m, "/"); !strings.Contains(body, `"generation": "1"`) {
+	m := startRecipe(t, r, "uvicorn", 2, map[string]string{"app.py": r.code["python"]}, python, "-m", "uvicorn", "app:app", "--fd", "3")
+	if body := get(t, m, "/"); body != "hello\n" {
 		t.Fatalf("uvicorn answered %q", body)
 	}
-	m.reload("")
-	if body := get(t, m, "/"); !strings.Contains(body, `"generation": "2"`) {
-		t.Fatalf("after a rollout uvicorn answered %q", body)
-	}
+	rolloutsUnderKeepAlive(t, m, 2, 3)
 }
 
 // uvicornPython finds a python3 that imports uvicorn: the one on PATH, or
@@ -160,11 +155,11 @@ func uvicornPython(t *testing.T) string {
 
 // The README's Puma recipe: bind_to_activated_sockets, ready on the line
 // Puma prints once its server threads run.
-func TestPumaRecipeReadyByOutput(t *testing.T) {
+func TestPumaRecipeReadyByOutputRollsOutUnderLoad(t *testing.T) {
 	puma := peer(t, "puma", "apt-get install -y puma")
 	r := readmeRecipe(t, "### Ruby: Puma", "puma")
 	if !slices.Equal(r.command, []string{"bundle", "exec", "puma", "-C", "config/puma.rb"}) || r.flag("--ready") != "output:Use Ctrl-C to stop" {
-		t.Fatalf("README's Puma recipe changed: --ready %q -- %q", r.flag("--ready"), r.command)
+		t.Fatalf("README's Puma recipe changed: %q -- %q", r.flags, r.command)
 	}
 	ru, err := os.ReadFile("testdata/config.ru")
 	if err != nil {
@@ -175,8 +170,5 @@ func TestPumaRecipeReadyByOutput(t *testing.T) {
 	if body := get(t, m, "/"); !strings.Contains(body, `"generation": "1"`) {
 		t.Fatalf("puma answered %q", body)
 	}
-	m.reload("")
-	if body := get(t, m, "/"); !strings.Contains(body, `"generation": "2"`) {
-		t.Fatalf("after a rollout puma answered %q", body)
-	}
+	rolloutsUnderKeepAlive(t, m, 2, 3)
 }
