@@ -85,6 +85,24 @@ func TestNodeRecipeReadyByOutputRollsOutUnderLoad(t *testing.T) {
 	}
 }
 
+// The README's --ready output: example, on the bundled example server:
+// ready by its log line, not by READY=1 (it gets no NOTIFY_SOCKET).
+func TestReadmeOutputReadyExampleWithHello(t *testing.T) {
+	const ready = "output:msg=serving"
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "--ready "+ready+" -- ./hello") {
+		t.Fatalf("README's example no longer uses --ready %s", ready)
+	}
+	m := startMaster(t, 2, "--name", "hellout", "-w", "2", "-l", "127.0.0.1:0", "--ready", ready, "--", helloBin)
+	m.reload("")
+	if g := generations(m.status()); g[2] != 2 {
+		t.Fatalf("generations %v", g)
+	}
+}
+
 // A Node server that serves but never prints the line --ready output:
 // waits for misses --ready-timeout: the rollout aborts, `baton reload`
 // exits 1 naming the reason and the worker's last output, and the old
