@@ -48,6 +48,8 @@ func TestBadInputIsRefusedWithOneLineAndStartsNothing(t *testing.T) {
 		{"too many workers", append(ok, "-w", "5000", "--", cmd), 2, []string{"--workers", "1..1024"}},
 		{"bad signal", append(ok, "--stop-signal", "TERMINATE", "--", cmd), 2, []string{"--stop-signal", "TERM"}},
 		{"bad ready", append(ok, "--ready", "sometimes", "--", cmd), 2, []string{"--ready", "notify"}},
+		{"bad ready pattern", append(ok, "--ready", "output:listening (on", "--", cmd), 2, []string{"--ready", "not a valid regular expression", "missing closing )", "output:REGEX"}},
+		{"empty ready pattern", append(ok, "--ready", "output:", "--", cmd), 2, []string{"--ready", "has no pattern", "output:REGEX"}},
 		{"replace with one worker", append(ok, "-w", "1", "--strategy", "replace", "--", cmd), 2, []string{"--strategy", "surge"}},
 		{"bad log format", append(ok, "--log-format", "xml", "--", cmd), 2, []string{"--log-format", "text or json"}},
 		{"missing dir", append(ok, "--dir", filepath.Join(dir, "nope"), "--", cmd), 2, []string{"--dir", "not an existing directory"}},
@@ -92,6 +94,18 @@ func TestCheckListsEveryProblem(t *testing.T) {
 	}
 	if n := strings.Count(strings.TrimSpace(stderr), "\n") + 1; n != 3 {
 		t.Fatalf("want 3 problem lines, got %d:\n%s", n, stderr)
+	}
+}
+
+func TestCheckRefusesABadReadyPattern(t *testing.T) {
+	env := append(os.Environ(), "XDG_RUNTIME_DIR="+runtimeDir(t))
+	_, stderr, code := runBaton(t, env, "check", "--ready", "output:[0-9", "-l", "127.0.0.1:0", "--", "sh")
+	if code != 1 || !strings.HasPrefix(stderr, `baton: --ready: "output:[0-9" is not a valid regular expression`) || strings.Count(stderr, "\n") != 1 {
+		t.Fatalf("exit %d, want 1 and one line naming --ready:\n%s", code, stderr)
+	}
+	stdout, stderr, code := runBaton(t, env, "check", "--ready", "output:Listening on", "-l", "127.0.0.1:0", "--", "sh")
+	if code != 0 || !strings.Contains(stdout, "ready = 'output:Listening on'") {
+		t.Fatalf("exit %d: %s%s", code, stdout, stderr)
 	}
 }
 

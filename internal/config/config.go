@@ -59,15 +59,19 @@ func (l Listen) String() string {
 
 // Readiness says when a new worker counts as ready.
 type Readiness struct {
-	Kind  ReadyKind
-	Delay time.Duration // for ReadyDelay
+	Kind   ReadyKind
+	Delay  time.Duration  // for ReadyDelay
+	Output *regexp.Regexp // for ReadyOutput: matched against each output line
 }
 
-// String renders the readiness as the --ready syntax: "notify" or
-// "delay:2s".
+// String renders the readiness as the --ready syntax: "notify",
+// "delay:2s" or "output:REGEX".
 func (r Readiness) String() string {
-	if r.Kind == ReadyDelay {
+	switch {
+	case r.Kind == ReadyDelay:
 		return "delay:" + r.Delay.String()
+	case r.Kind == ReadyOutput && r.Output != nil:
+		return "output:" + r.Output.String()
 	}
 	return r.Kind.String()
 }
@@ -233,10 +237,12 @@ func (v *validator) ready(s string) Readiness {
 			v.fail("ready", "%q has a bad duration: want delay:DUR with a Go duration such as delay:500ms", s)
 		}
 		return Readiness{Kind: ReadyDelay, Delay: d}
+	case strings.HasPrefix(s, "output:"):
+		return v.readyOutput(s)
 	case s == "tcp" || strings.HasPrefix(s, "http:"):
-		v.fail("ready", "%q probes a worker's own port and needs --mode proxy: with inherited sockets use notify or delay:DUR", s)
+		v.fail("ready", "%q probes a worker's own port and needs --mode proxy: with inherited sockets use notify, output:REGEX or delay:DUR", s)
 	default:
-		v.fail("ready", "%q is not valid: valid is notify or delay:DUR (e.g. delay:2s)", s)
+		v.fail("ready", "%q is not valid: valid is notify, output:REGEX (e.g. 'output:listening on') or delay:DUR (e.g. delay:2s)", s)
 	}
 	return Readiness{Kind: ReadyNotify}
 }

@@ -63,11 +63,14 @@ const (
 	ReadyNotify ReadyKind = iota
 	// ReadyDelay counts a worker ready a fixed delay after its start.
 	ReadyDelay
+	// ReadyOutput counts a worker ready once a line of its stdout or stderr
+	// matches a regular expression.
+	ReadyOutput
 )
 
-var readyNames = [...]string{ReadyNotify: "notify", ReadyDelay: "delay"}
+var readyNames = [...]string{ReadyNotify: "notify", ReadyDelay: "delay", ReadyOutput: "output"}
 
-// String returns "notify" or "delay".
+// String returns "notify", "delay" or "output".
 func (k ReadyKind) String() string {
 	if k >= 0 && int(k) < len(readyNames) {
 		return readyNames[k]
@@ -78,7 +81,7 @@ func (k ReadyKind) String() string {
 // MarshalText renders the kind as its name, for JSON.
 func (k ReadyKind) MarshalText() ([]byte, error) {
 	if k < 0 || int(k) >= len(readyNames) {
-		return nil, fmt.Errorf("readiness kind %d is not valid: valid is notify or delay", int(k))
+		return nil, fmt.Errorf("readiness kind %d is not valid: valid is notify, delay or output", int(k))
 	}
 	return []byte(k.String()), nil
 }

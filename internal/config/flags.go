@@ -29,7 +29,7 @@ func BindFlags(fs *pflag.FlagSet) *Flags {
 	fs.StringVar(&r.Mode, "mode", "", "how workers get sockets: inherit")
 	fs.StringVar(&r.Proxy, "proxy", "", "proxy mode only: tcp|http")
 	fs.StringVar(&r.PortEnv, "port-env", "", "proxy mode only: variable carrying the worker's port (default PORT)")
-	fs.StringVar(&r.Ready, "ready", "", "when a worker is ready: notify|delay:DUR (default notify)")
+	fs.StringVar(&r.Ready, "ready", "", "when a worker is ready: notify|output:REGEX|delay:DUR (default notify)")
 	fs.StringVar(&r.ReadyTimeout, "ready-timeout", "", "a worker not ready by then has failed (default 60s)")
 	fs.StringVar(&r.StopSignal, "stop-signal", "", "signal that drains a worker: TERM, INT, QUIT, ... (default TERM)")
 	fs.StringVar(&r.StopTimeout, "stop-timeout", "", "then SIGKILL to the worker's process group (default 30s)")

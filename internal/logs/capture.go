@@ -44,8 +44,10 @@ func (t *Tail) Lines() []string {
 }
 
 // Capture copies r to the sink line by line until EOF, also keeping the
-// lines in tail. Lines longer than MaxLine are split. It closes r at the end.
-func Capture(r io.ReadCloser, s *Sink, o Origin, tail *Tail) {
+// lines in tail and, when match is not nil, showing each line to it after
+// the line is written. Lines longer than MaxLine are split. It closes r at
+// the end.
+func Capture(r io.ReadCloser, s *Sink, o Origin, tail *Tail, match *Match) {
 	defer r.Close()
 	br := bufio.NewReaderSize(r, MaxLine)
 	for {
@@ -55,6 +57,7 @@ func Capture(r io.ReadCloser, s *Sink, o Origin, tail *Tail) {
 			line = bytes.TrimSuffix(line, []byte("\r"))
 			s.Write(o, line)
 			tail.add(string(appendSafe(nil, line)))
+			match.check(line)
 		}
 		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
 			return

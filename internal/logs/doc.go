@@ -1,6 +1,7 @@
 // Package logs carries worker output to the master's stdout and stderr, one
 // line at a time, tagged with the worker's slot and pid (text) or as one
 // JSON object per line; it keeps each worker's last lines for crash reports,
+// watches them for the line `--ready output:REGEX` waits for ([Match]),
 // and builds the master's own slog logger in the same format.
 //
 // The master must outlive whatever reads its output: wrapped in an

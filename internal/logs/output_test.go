@@ -114,7 +114,7 @@ func TestCaptureDrainsWhenTheSinkFails(t *testing.T) {
 	}()
 	done := make(chan struct{})
 	tail := NewTail()
-	go func() { Capture(r, s, Origin{Slot: 0, PID: 1, Stream: "stdout"}, tail); close(done) }()
+	go func() { Capture(r, s, Origin{Slot: 0, PID: 1, Stream: "stdout"}, tail, nil); close(done) }()
 	select {
 	case err := <-wrote:
 		if err != nil {

@@ -14,7 +14,7 @@ func TestCaptureSplitsLongLinesAndKeepsTail(t *testing.T) {
 	s := NewSink(&out, &errOut, Text)
 	tail := NewTail()
 	input := strings.Repeat("x", MaxLine*2+10) + "\n" + "a\x00b\xff\n" + "last"
-	Capture(io.NopCloser(strings.NewReader(input)), s, Origin{Slot: 1, PID: 7, Stream: "stdout"}, tail)
+	Capture(io.NopCloser(strings.NewReader(input)), s, Origin{Slot: 1, PID: 7, Stream: "stdout"}, tail, nil)
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 	if len(lines) != 5 {
 		t.Fatalf("got %d lines, want 5", len(lines))

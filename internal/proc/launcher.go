@@ -1,6 +1,7 @@
 package proc
 
 import (
+	"regexp"
 	"syscall"
 
 	"github.com/batonhq/baton/internal/wire"
@@ -11,9 +12,10 @@ import (
 // the real one; the supervisor's unit tests use a fake.
 type Launcher interface {
 	// Launch starts a worker. Afterwards onNotify receives each notify
-	// datagram and onExit is called once, when the process has exited and
-	// its output has been read (or OutputGrace passed). Both may be called
-	// from any goroutine.
+	// datagram, and READY=1 once a line of its output matches
+	// Launch.ReadyOutput; onExit is called once, when the process has
+	// exited and its output has been read (or OutputGrace passed). Both
+	// may be called from any goroutine.
 	Launch(l Launch, onNotify func(wire.Notify), onExit func(Exit)) (Process, error)
 }
 
@@ -26,6 +28,10 @@ type Launch struct {
 	Env        []string // user additions, KEY=VAL
 	Dir        string   // as configured; symlinks are resolved at launch
 	Notify     bool     // give it a private NOTIFY_SOCKET
+	// ReadyOutput, when set, is matched against each line of the worker's
+	// stdout and stderr until one matches, which is reported to onNotify
+	// as READY=1: the same path as a notify datagram.
+	ReadyOutput *regexp.Regexp
 }
 
 // Process is a started worker.

@@ -68,7 +68,7 @@ func (o *OS) Launch(l Launch, onNotify func(wire.Notify), onExit func(Exit)) (Pr
 		p.guardian = o.Guardian
 		o.Guardian.Watch(p.pid)
 	}
-	done := pipes.capture(o.Output, logs.Origin{Name: o.Name, Slot: l.Slot, PID: p.pid}, p.tail)
+	done := pipes.capture(o.Output, logs.Origin{Name: o.Name, Slot: l.Slot, PID: p.pid}, p.tail, readyMatch(l, onNotify))
 	go o.wait(cmd, pipes, done, onExit)
 	if p.notify != nil {
 		go readNotify(p.notify, onNotify)
@@ -138,6 +138,15 @@ func (o *OS) wait(cmd *exec.Cmd, pipes *outputPipes, done <-chan struct{}, onExi
 		<-done
 	}
 	onExit(exit)
+}
+
+// readyMatch watches the output for l.ReadyOutput and reports the first
+// matching line as READY=1; nil when l has no pattern.
+func readyMatch(l Launch, onNotify func(wire.Notify)) *logs.Match {
+	if l.ReadyOutput == nil {
+		return nil
+	}
+	return logs.NewMatch(l.ReadyOutput, func() { onNotify(wire.Notify{Ready: true}) })
 }
 
 // limitHint adds the open-file limit to an error caused by running out of

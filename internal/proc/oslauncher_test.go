@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -102,6 +103,36 @@ func TestNotifySocketDeliversReady(t *testing.T) {
 	p.Release()
 	if _, err := os.Stat(filepath.Join(o.NotifyDir, "w7")); !os.IsNotExist(err) {
 		t.Fatalf("notify socket left behind: %v", err)
+	}
+}
+
+// --ready output:REGEX: a line on stderr that matches is reported once, as
+// READY=1 through onNotify, before the exit; the worker gets no
+// NOTIFY_SOCKET.
+func TestOutputLineDeliversReadyOnce(t *testing.T) {
+	o := newOS(t)
+	script := `echo "notify=${NOTIFY_SOCKET:-none}"; echo booting; echo "listening on port 8080" >&2; echo "listening on port 8081"; exit 0`
+	p, notes, exits := launch(t, o, Launch{ID: 3, Command: []string{"sh", "-c", script},
+		ReadyOutput: regexp.MustCompile(`listening on port [0-9]+`)})
+	waitExit(t, exits) // onExit comes after the output is read, so every note is in
+	if len(notes) != 1 {
+		t.Fatalf("%d notes, want 1", len(notes))
+	}
+	if n := <-notes; !n.Ready || n.HasStatus {
+		t.Fatalf("%+v", n)
+	}
+	if tail := strings.Join(p.Tail(), "\n"); !strings.Contains(tail, "notify=none") {
+		t.Fatalf("output %q: a worker ready by its output got a NOTIFY_SOCKET", tail)
+	}
+}
+
+func TestOutputThatNeverMatchesDeliversNothing(t *testing.T) {
+	o := newOS(t)
+	_, notes, exits := launch(t, o, Launch{ID: 4, Command: []string{"sh", "-c", "echo starting; echo listening >&2"},
+		ReadyOutput: regexp.MustCompile(`^Listening on`)})
+	waitExit(t, exits)
+	if len(notes) != 0 {
+		t.Fatalf("%d notes for output that never matched", len(notes))
 	}
 }
 

@@ -53,16 +53,16 @@ func (p *outputPipes) closeReaders() {
 	})
 }
 
-// capture copies both streams to the sink and tail; the returned channel
-// closes when both have ended.
-func (p *outputPipes) capture(sink *logs.Sink, o logs.Origin, tail *logs.Tail) <-chan struct{} {
+// capture copies both streams to the sink and tail, showing each line to
+// match (may be nil); the returned channel closes when both have ended.
+func (p *outputPipes) capture(sink *logs.Sink, o logs.Origin, tail *logs.Tail, match *logs.Match) <-chan struct{} {
 	var wg sync.WaitGroup
 	for i, stream := range []string{"stdout", "stderr"} {
 		wg.Add(1)
 		o.Stream = stream
 		go func(r *os.File, o logs.Origin) {
 			defer wg.Done()
-			logs.Capture(r, sink, o, tail)
+			logs.Capture(r, sink, o, tail, match)
 		}(p.r[i], o)
 	}
 	done := make(chan struct{})

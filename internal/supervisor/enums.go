@@ -52,10 +52,12 @@ const (
 	CauseKilled
 	// CauseForced: → exited, killed at once by a second stop.
 	CauseForced
+	// CauseOutput: → ready, a line of its output matched --ready output:REGEX.
+	CauseOutput
 )
 
 var causeNames = []string{"", "started", "rollout", "scale", "notified", "delay", "ready-timeout",
-	"aborted", "shutdown", "crashed", "drained", "killed", "forced"}
+	"aborted", "shutdown", "crashed", "drained", "killed", "forced", "output"}
 
 func (c Cause) String() string { return enumText(causeNames, "Cause", int(c)) }
 

@@ -25,6 +25,7 @@ type fakeLauncher struct {
 	stubborn bool
 	log      []string // "start g2 s0 p101", "signal p100 terminated", ...
 	procs    map[int]*fakeProc
+	launches []proc.Launch
 }
 
 var _ proc.Launcher = (*fakeLauncher)(nil)
@@ -47,6 +48,7 @@ func (f *fakeLauncher) Launch(l proc.Launch, onNotify func(wire.Notify), onExit 
 	p := &fakeProc{l: f, pid: f.nextPID, exit: onExit}
 	f.procs[p.pid] = p
 	f.log = append(f.log, fmt.Sprintf("start g%d s%d p%d", l.Generation, l.Slot, p.pid))
+	f.launches = append(f.launches, l)
 	switch {
 	case f.broken[l.Generation]:
 		p.exited = true
@@ -67,6 +69,12 @@ func (f *fakeLauncher) proc(pid int) *fakeProc {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.procs[pid]
+}
+
+func (f *fakeLauncher) launched() []proc.Launch {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]proc.Launch(nil), f.launches...)
 }
 
 func (f *fakeLauncher) events() []string {

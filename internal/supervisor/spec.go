@@ -32,6 +32,10 @@ func SpecFrom(c config.Config, gen int) *Spec {
 
 // launch describes worker id in slot running this spec.
 func (sp *Spec) launch(id, slot int) proc.Launch {
-	return proc.Launch{ID: id, Slot: slot, Generation: sp.Generation, Command: sp.Command,
+	l := proc.Launch{ID: id, Slot: slot, Generation: sp.Generation, Command: sp.Command,
 		Env: sp.Env, Dir: sp.Dir, Notify: sp.Ready.Kind == config.ReadyNotify}
+	if sp.Ready.Kind == config.ReadyOutput {
+		l.ReadyOutput = sp.Ready.Output
+	}
+	return l
 }

@@ -141,8 +141,18 @@ func (s *Supervisor) onNotify(e notifyEvent) {
 		w.status = e.msg.Status
 	}
 	if e.msg.Ready && w.state == Starting {
-		s.markReady(w, CauseNotified)
+		s.markReady(w, readyCause(w.spec))
 	}
+}
+
+// readyCause names what a READY=1 from the launcher meant: the worker's
+// own datagram, or (with --ready output:REGEX, which gives no notify
+// socket) a line of its output that matched.
+func readyCause(sp *Spec) Cause {
+	if sp.Ready.Kind == config.ReadyOutput {
+		return CauseOutput
+	}
+	return CauseNotified
 }
 
 // markReady records that w serves.
