@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -39,5 +40,30 @@ func TestLogsFollowShowsNewWorkerLines(t *testing.T) {
 	stdout, _, _ = m.baton("logs", "-n", "1000")
 	if n := strings.Count(stdout, "\n"); n > 50 || n < 10 {
 		t.Fatalf("logs -n 1000 with --log-lines 50: %d lines", n)
+	}
+}
+
+// status shows each worker's memory and CPU from /proc; `baton top`
+// redraws it until interrupted.
+func TestStatusShowsUsageAndTopRedraws(t *testing.T) {
+	m := startMaster(t, 2, "--name", "top", "-w", "2", "-l", "127.0.0.1:0", "--", helloBin)
+	for _, w := range m.status().Workers {
+		if w.RSS < 1<<20 || w.CPU < 0 {
+			t.Fatalf("worker %d: rss %d bytes, cpu %.1f%%", w.Slot, w.RSS, w.CPU)
+		}
+	}
+	out := &syncBuffer{}
+	top := exec.Command(batonBin, "top", "--interval", "50ms", "--control", m.ctl.Path)
+	top.Env, top.Stdout, top.Stderr = m.env, out, out
+	if err := top.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = top.Process.Kill(); _ = top.Wait() })
+	waitFor(t, "three redraws", 20*time.Second, func() bool { return strings.Count(out.String(), "RSS") >= 3 })
+	if err := top.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if err := top.Wait(); err != nil {
+		t.Fatalf("baton top after SIGINT: %v\n%s", err, out)
 	}
 }

@@ -84,6 +84,6 @@ func newRoot() *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fail(exitUsage, fmt.Errorf("%s: %w (see baton %s --help)", c.Name(), err, c.Name()))
 	})
-	root.AddCommand(newRunCmd(), newCheckCmd(), newStatusCmd(), newStopCmd(), newReloadCmd(), newScaleCmd(), newUpgradeCmd(), newUpgradeCheckCmd(), newLogsCmd(), newVersionCmd())
+	root.AddCommand(newRunCmd(), newCheckCmd(), newStatusCmd(), newStopCmd(), newReloadCmd(), newScaleCmd(), newUpgradeCmd(), newUpgradeCheckCmd(), newLogsCmd(), newTopCmd(), newVersionCmd())
 	return root
 }

@@ -13,28 +13,65 @@ import (
 
 func newStatusCmd() *cobra.Command {
 	var t target
-	var asJSON bool
+	var v statusView
 	c := &cobra.Command{
-		Use:   "status [--json]",
-		Short: "show the master, its sockets, workers and last rollout",
+		Use:   "status [--json] [--watch]",
+		Short: "show the master, its sockets, workers (memory, CPU) and last rollout; --watch redraws it",
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if v.watch {
+				return watchStatus(c, &t, v)
+			}
 			_, st, err := t.status(c.Context())
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				enc := json.NewEncoder(c.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(st)
-			}
-			printStatus(c.OutOrStdout(), st)
-			return nil
+			return v.print(c.OutOrStdout(), st)
 		},
 	}
 	t.bind(c)
-	c.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
+	v.bind(c)
 	return c
+}
+
+// newTopCmd is `baton top`: `baton status --watch`.
+func newTopCmd() *cobra.Command {
+	var t target
+	v := statusView{watch: true}
+	c := &cobra.Command{
+		Use:   "top",
+		Short: "the status table, redrawn live (baton status --watch)",
+		Args:  cobra.NoArgs,
+		RunE:  func(c *cobra.Command, _ []string) error { return watchStatus(c, &t, v) },
+	}
+	t.bind(c)
+	c.Flags().DurationVar(&v.interval, "interval", time.Second, "how often to redraw")
+	return c
+}
+
+// statusView is how the status is shown.
+type statusView struct {
+	asJSON   bool
+	watch    bool
+	interval time.Duration
+}
+
+func (v *statusView) bind(c *cobra.Command) {
+	c.Flags().BoolVar(&v.asJSON, "json", false, "print the status as JSON (one line per redraw with --watch)")
+	c.Flags().BoolVar(&v.watch, "watch", false, "redraw the status live (in place on a terminal) until interrupted")
+	c.Flags().DurationVar(&v.interval, "interval", time.Second, "with --watch: how often to redraw")
+}
+
+func (v statusView) print(out io.Writer, st supervisor.Status) error {
+	if v.asJSON {
+		enc := json.NewEncoder(out)
+		if !v.watch {
+			enc.SetIndent("", "  ")
+		}
+		return enc.Encode(st)
+	}
+	printStatus(out, st)
+	return nil
 }
 
 func printStatus(out io.Writer, st supervisor.Status) {
@@ -54,10 +91,10 @@ func printStatus(out io.Writer, st supervisor.Status) {
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\n", s.Name, s.FD, addr)
 	}
-	fmt.Fprintln(tw, "\nSLOT\tPID\tGEN\tSTATE\tUPTIME\tRESTARTS\tSTATUS\tDIR")
+	fmt.Fprintln(tw, "\nSLOT\tPID\tGEN\tSTATE\tUPTIME\tRESTARTS\tRSS\tCPU\tSTATUS\tDIR")
 	for _, w := range st.Workers {
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%s\t%d\t%s\t%s\n", w.Slot, w.PID, w.Generation, w.State,
-			seconds(w.Uptime), w.Restarts, orDash(w.Status), w.Dir)
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%s\t%d\t%s\t%.1f%%\t%s\t%s\n", w.Slot, w.PID, w.Generation, w.State,
+			seconds(w.Uptime), w.Restarts, mebibytes(w.RSS), w.CPU, orDash(w.Status), w.Dir)
 	}
 	tw.Flush()
 	if r := st.Rollout; r != nil {
@@ -96,6 +133,13 @@ func printMaster(out io.Writer, m *supervisor.MasterStatus) {
 
 func seconds(s float64) string {
 	return (time.Duration(s * float64(time.Second))).Round(time.Second / 10).String()
+}
+
+func mebibytes(b int64) string {
+	if b <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1fM", float64(b)/(1<<20))
 }
 
 func orDash(s string) string {

@@ -27,6 +27,7 @@ func (m *Master) Status(ctx context.Context) (supervisor.Status, error) {
 	wctx, cancel := context.WithTimeout(ctx, trackerWait)
 	defer cancel()
 	st.Rollout = m.tracker.Rollout(wctx, st.Seq)
+	m.usage.fill(&st)
 	st.Master = &supervisor.MasterStatus{
 		Version: m.opts.Version, Upgrades: m.upgrades, UpgradedAt: m.upgradedAt,
 		UpgradingTo: int(m.upgradingTo.Load()), UpgradesFailed: int(m.upgradeFailed.Load()), HandedOverBy: m.handedOverBy,

@@ -97,7 +97,8 @@ type Master struct {
 	handingOver  atomic.Int64 // the old master's pid until it has exited
 	removedNames []string     // names of sockets the old master passed that no --listen wants
 
-	admin adminSide // --admin and --shutdown-delay
+	admin adminSide   // --admin and --shutdown-delay
+	usage *usageMeter // workers' memory and CPU for status
 }
 
 // New returns a master for opts; it binds and starts nothing until Run.
@@ -114,6 +115,7 @@ func New(opts Options) *Master {
 	m := &Master{opts: opts, cfg: opts.Config,
 		stdout: logs.NewQueuedOutput(opts.Stdout, OutputQueue), stderr: logs.NewQueuedOutput(opts.Stderr, OutputQueue)}
 	m.ring = logs.NewRing(m.cfg.LogLines)
+	m.usage = newUsageMeter()
 	m.log = logs.NewLogger(m.ring.Writer(m.stderr), logs.Format(m.cfg.LogFormat))
 	m.cwd, _ = os.Getwd()
 	m.args = opts.Args

@@ -59,6 +59,10 @@ type WorkerStatus struct {
 	Restarts   int     `json:"restarts"`
 	Status     string  `json:"status"`
 	Dir        string  `json:"dir"`
+	// Filled in by the master from /proc: the main process's resident
+	// memory and CPU use (since the last status, else over its life).
+	RSS int64   `json:"rss_bytes"`
+	CPU float64 `json:"cpu_percent"`
 }
 
 func (s *Supervisor) snapshot() Status {
