@@ -42,6 +42,11 @@ func main() {
 			err := proc.ExecShim(os.Args[2:])
 			fmt.Fprintf(os.Stderr, "baton: %v\n", err)
 			os.Exit(127)
+		case "run":
+			if os.Getpid() == 1 { // a container's init: reap orphans, forward signals
+				exe, _ := os.Executable()
+				os.Exit(proc.RunAsPID1(exe, os.Args, os.Environ()))
+			}
 		case proc.GuardArg:
 			signal.Ignore(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR2, syscall.SIGTTIN, syscall.SIGTTOU)
 			proc.GuardMain(os.Stdin)
