@@ -124,4 +124,3 @@ func wrkFigures(t *testing.T, out string) (requests, failed int) {
 	}
 	return requests, failed
 }
-
