@@ -54,7 +54,8 @@ func TestBadInputIsRefusedWithOneLineAndStartsNothing(t *testing.T) {
 		{"bad log format", append(ok, "--log-format", "xml", "--", cmd), 2, []string{"--log-format", "text or json"}},
 		{"missing dir", append(ok, "--dir", filepath.Join(dir, "nope"), "--", cmd), 2, []string{"--dir", "not an existing directory"}},
 		{"bad env", append(ok, "--env", "NOEQUALS", "--", cmd), 2, []string{"--env", "KEY=VALUE"}},
-		{"option not built yet", append(ok, "--admin", "127.0.0.1:9090", "--", cmd), 2, []string{"--admin", "not available"}},
+		{"option not built yet", append(ok, "--user", "nobody", "--", cmd), 2, []string{"--user", "not available"}},
+		{"shutdown delay without admin", append(ok, "--shutdown-delay", "5s", "--", cmd), 2, []string{"--shutdown-delay", "needs --admin"}},
 		{"unknown flag", append(ok, "--wrokers", "2", "--", cmd), 2, []string{"--wrokers"}},
 		{"missing config file", []string{"-c", filepath.Join(dir, "none.toml"), "--name", "bad"}, 2, []string{"--config"}},
 	}

@@ -28,7 +28,7 @@ func TestBatonAsPID1ReapsOrphansAndFollowsUpgrades(t *testing.T) {
 	worker := writeScript(t, dir, "orphaning", "#!/bin/sh\n(sleep 1 &)\nexec "+helloBin+"\n")
 	ctl := filepath.Join(dir, "c.sock")
 	out := &syncBuffer{}
-	cmd := exec.Command(unshare, "--pid", "--fork", "--mount-proc", batonBin, "run", "--control", ctl, "-w", "1", "-l", "127.0.0.1:0", "--", worker)
+	cmd := exec.Command(unshare, "--pid", "--fork", "--kill-child", "--mount-proc", batonBin, "run", "--control", ctl, "-w", "1", "-l", "127.0.0.1:0", "--", worker)
 	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+dir, "GORACE=atexit_sleep_ms=0")
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
