@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/batonhq/baton/internal/demo"
 	"github.com/batonhq/baton/internal/proc"
 	"github.com/spf13/cobra"
 )
@@ -47,6 +48,8 @@ func main() {
 				exe, _ := os.Executable()
 				os.Exit(proc.RunAsPID1(exe, os.Args, os.Environ()))
 			}
+		case demo.ServerArg:
+			os.Exit(demo.ServerMain())
 		case proc.GuardArg:
 			signal.Ignore(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR2, syscall.SIGTTIN, syscall.SIGTTOU)
 			proc.GuardMain(os.Stdin)
@@ -89,6 +92,6 @@ func newRoot() *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fail(exitUsage, fmt.Errorf("%s: %w (see baton %s --help)", c.Name(), err, c.Name()))
 	})
-	root.AddCommand(newRunCmd(), newCheckCmd(), newStatusCmd(), newStopCmd(), newReloadCmd(), newScaleCmd(), newUpgradeCmd(), newUpgradeCheckCmd(), newLogsCmd(), newTopCmd(), newVersionCmd())
+	root.AddCommand(newRunCmd(), newCheckCmd(), newStatusCmd(), newStopCmd(), newReloadCmd(), newScaleCmd(), newUpgradeCmd(), newUpgradeCheckCmd(), newLogsCmd(), newTopCmd(), newDemoCmd(), newVersionCmd())
 	return root
 }

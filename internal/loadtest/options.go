@@ -44,6 +44,10 @@ type Options struct {
 	// body slice is freshly allocated for each call and may be retained.
 	// A slow OnResponse slows the run down.
 	OnResponse func(status int, body []byte)
+	// OnOutcome, when set, is called for every request once its outcome
+	// is known: when it began, how long it took, and whether it got a
+	// complete 2xx response. Same concurrency rules as OnResponse.
+	OnOutcome func(start time.Time, took time.Duration, ok bool)
 }
 
 // withDefaults returns a copy of o with defaults filled in, or an error

@@ -42,6 +42,9 @@ func (w *worker) do() {
 	start := time.Now()
 	resp, body, serr := w.roundTrip(start.Add(w.r.opts.RequestTimeout))
 	took := time.Since(start)
+	if cb := w.r.opts.OnOutcome; cb != nil {
+		defer func() { cb(start, took, serr == nil && resp.StatusCode >= 200 && resp.StatusCode <= 299) }()
+	}
 	if serr != nil {
 		w.closeConn()
 		w.fail(classify(serr.op, serr.err), serr.err.Error())
