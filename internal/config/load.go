@@ -20,6 +20,11 @@ func LoadFile(path string) (Raw, []error) {
 	if err != nil {
 		return Raw{}, []error{fmt.Errorf("--config: cannot read %s: %w", path, unwrapPath(err))}
 	}
+	return loadBytes(path, data)
+}
+
+// loadBytes is LoadFile on data read from path.
+func loadBytes(path string, data []byte) (Raw, []error) {
 	data = bytes.TrimPrefix(data, utf8BOM)
 	present, problems, err := scanFile(path, data)
 	if err != nil {

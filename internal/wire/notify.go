@@ -1,6 +1,9 @@
 package wire
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // Notify is one parsed systemd notify datagram. Only the fields baton acts
 // on are kept; unknown assignments are ignored, as systemd does.
@@ -31,18 +34,26 @@ func ParseNotify(datagram []byte) Notify {
 		case "STATUS":
 			n.Status, n.HasStatus = val, true
 		case "MAINPID":
-			pid := 0
-			for _, c := range val {
-				if c < '0' || c > '9' {
-					pid = 0
-					break
-				}
-				pid = pid*10 + int(c-'0')
-			}
-			n.MainPID = pid
+			n.MainPID = parsePID(val)
 		}
 	}
 	return n
+}
+
+// PIDMax is the largest pid Linux gives (PID_MAX_LIMIT).
+const PIDMax = 1 << 22
+
+// parsePID reads a pid: digits only, 1..PIDMax, else 0. (An overflow once
+// turned into a negative number, which kill(2) takes as a process group.)
+func parsePID(s string) int {
+	if s == "" || len(s) > 7 || strings.TrimLeft(s, "0123456789") != "" {
+		return 0
+	}
+	pid, err := strconv.Atoi(s)
+	if err != nil || pid <= 0 || pid > PIDMax {
+		return 0
+	}
+	return pid
 }
 
 // NotifyAddr turns a NOTIFY_SOCKET value into a unixgram address name: a
