@@ -41,7 +41,7 @@ for n in "${counts[@]}"; do
   t1=$(date +%s.%N); c1=$(cpu $master)
   roll=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", (b-a)/3*1000}')
   rcpu=$(awk -v a="$c0" -v b="$c1" -v s="$t0" -v e="$t1" 'BEGIN {printf "%.1f", (b-a)/(e-s)*100}')
-  app=$(awk '/ready after/ {for (i=1;i<=NF;i++) if ($i=="after") {v=$(i+1); if (v ~ /ms$/) {sub("ms","",v); s+=v} else if (v ~ /s$/) {sub("s","",v); s+=v*1000}}} END {printf "%.1f", s/3}' "$out/reload.txt")
+  app=$(awk '/ready after/ {for (i=1;i<=NF;i++) if ($i=="after") s+=$(i+1)} END {printf "%.1f", s/3}' "$out/reload.txt")
   over=$(awk -v r="$roll" -v a="$app" -v n="$n" 'BEGIN {printf "%.2f", (r-a)/n}')
   printf "%-8s %9s %8s %6s %12s %14s %14s %16s %14s\n" "$n" "$rss" "$thr" "$fds" "$idle" "$roll" "$app" "$over" "$rcpu"
   "$out/baton" stop --name fp --timeout 120s >/dev/null
