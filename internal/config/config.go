@@ -22,20 +22,27 @@ type Config struct {
 	Workers      int
 	Listen       []Listen
 	ListenMode   os.FileMode // of every unix: listen socket; 0: from the umask
-	Ready        Readiness
-	ReadyTimeout time.Duration
-	StopSignal   syscall.Signal
-	StopTimeout  time.Duration
-	Parallel     int
-	Strategy     Strategy
-	Watch        []string
-	Compat       string
-	Control      string
-	LogFormat    string
-	Env          []string // KEY=VAL
-	Dir          string
-	Pidfile      string
-	Command      []string
+	Mode         Mode
+	Proxy        ProxyKind     // proxy mode only
+	PortEnv      string        // proxy mode only: the variable carrying the private port
+	DrainTimeout time.Duration // proxy mode only
+	// ProxyProtocol is the PROXY protocol version sent to workers (1 or
+	// 2; 0: none), proxy tcp only.
+	ProxyProtocol int
+	Ready         Readiness
+	ReadyTimeout  time.Duration
+	StopSignal    syscall.Signal
+	StopTimeout   time.Duration
+	Parallel      int
+	Strategy      Strategy
+	Watch         []string
+	Compat        string
+	Control       string
+	LogFormat     string
+	Env           []string // KEY=VAL
+	Dir           string
+	Pidfile       string
+	Command       []string
 }
 
 // Listen is one socket to bind: a name for LISTEN_FDNAMES, and an address.
@@ -58,13 +65,17 @@ func (l Listen) String() string {
 type Readiness struct {
 	Kind  ReadyKind
 	Delay time.Duration // for ReadyDelay
+	Path  string        // for ReadyHTTP: the request target, starting with /
 }
 
-// String renders the readiness as the --ready syntax: "notify" or
-// "delay:2s".
+// String renders the readiness as the --ready syntax: "notify",
+// "delay:2s", "tcp" or "http:/healthz".
 func (r Readiness) String() string {
-	if r.Kind == ReadyDelay {
+	switch r.Kind {
+	case ReadyDelay:
 		return "delay:" + r.Delay.String()
+	case ReadyHTTP:
+		return "http:" + r.Path
 	}
 	return r.Kind.String()
 }
@@ -89,9 +100,9 @@ func Resolve(r Raw, file string) (Config, []error) {
 	c.Workers = v.workers(r.Workers)
 	c.ListenMode = v.listenMode(r.ListenMode)
 	c.Listen = v.listen(r.Listen, c.ListenMode)
-	v.mode(r)
+	v.proxyOptions(r, &c)
 	before := len(v.problems)
-	c.Ready = v.ready(r.Ready)
+	c.Ready = v.ready(r.Ready, c.Mode)
 	c.ReadyTimeout = v.duration("ready_timeout", r.ReadyTimeout, DefaultReadyTimeout, true)
 	if len(v.problems) == before {
 		v.readyFits(c.Ready, c.ReadyTimeout)
@@ -194,21 +205,10 @@ func (v *validator) parallel(n int) int {
 	return n
 }
 
-func (v *validator) mode(r Raw) {
-	if r.Mode != "" && r.Mode != "inherit" {
-		if r.Mode == "proxy" {
-			v.fail("mode", "proxy mode is not available in this version of baton: valid is inherit")
-			return
-		}
-		v.fail("mode", "%q is not valid: valid is inherit", r.Mode)
-	}
-}
-
 // unsupported rejects options of the contract that this version does not
 // implement yet, rather than silently ignoring them.
 func (v *validator) unsupported(r Raw) {
 	for _, o := range []struct{ key, val, needs string }{
-		{"proxy", r.Proxy, "proxy mode"}, {"port_env", r.PortEnv, "proxy mode"},
 		{"admin", r.Admin, "the admin HTTP endpoint"}, {"shutdown_delay", r.ShutdownDelay, "the admin HTTP endpoint's /readyz"},
 		{"user", r.User, "privilege dropping"}, {"group", r.Group, "privilege dropping"},
 	} {
@@ -216,24 +216,6 @@ func (v *validator) unsupported(r Raw) {
 			v.fail(o.key, "not available in this version of baton: %s is not built yet", o.needs)
 		}
 	}
-}
-
-func (v *validator) ready(s string) Readiness {
-	switch {
-	case s == "" || s == "notify":
-		return Readiness{Kind: ReadyNotify}
-	case strings.HasPrefix(s, "delay:"):
-		d, err := time.ParseDuration(strings.TrimPrefix(s, "delay:"))
-		if err != nil || d < 0 {
-			v.fail("ready", "%q has a bad duration: want delay:DUR with a Go duration such as delay:500ms", s)
-		}
-		return Readiness{Kind: ReadyDelay, Delay: d}
-	case s == "tcp" || strings.HasPrefix(s, "http:"):
-		v.fail("ready", "%q probes a worker's own port and needs --mode proxy: with inherited sockets use notify or delay:DUR", s)
-	default:
-		v.fail("ready", "%q is not valid: valid is notify or delay:DUR (e.g. delay:2s)", s)
-	}
-	return Readiness{Kind: ReadyNotify}
 }
 
 // readyFits refuses a fixed delay that the ready timeout would cut short:

@@ -152,7 +152,10 @@ func (m *Master) waitNew(child *exec.Cmd, ready *os.File) error {
 func (m *Master) HandOver() {
 	m.handedOver.Store(true)
 	_ = m.ctl.Listener.Close()
-	go func() { _ = m.sup.Stop(context.Background(), false) }()
+	go func() {
+		m.drainProxy() // proxy mode: finish the connections this master took
+		_ = m.sup.Stop(context.Background(), false)
+	}()
 }
 
 // upgradeOnSignal runs an upgrade asked for by SIGHUP.
