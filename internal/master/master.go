@@ -72,7 +72,7 @@ type Master struct {
 	tracker   *supervisor.Tracker
 	healer    *healer
 	sup       *supervisor.Supervisor
-	proxy     *proxy.Server // proxy mode only
+	proxy     *proxy.Server   // proxy mode only
 	logged    <-chan struct{} // closed once the log has written the last event
 	ran       bool            // the supervisor ran (and so closed the bus)
 
