@@ -83,8 +83,6 @@ func noRetryClient() *http.Client {
 	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 }
 
-
-
 // tcpBackendOn listens on 127.0.0.1:port until the test ends.
 func tcpBackendOn(t *testing.T, port int) net.Listener {
 	t.Helper()
