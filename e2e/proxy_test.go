@@ -289,3 +289,29 @@ func httpDo(t *testing.T, method, url string) (int, string) {
 }
 
 func httpGet(t *testing.T, url string) (int, string) { return httpDo(t, "GET", url) }
+
+func TestProxyHTTPMasterUpgradesUnderLoadFailNothing(t *testing.T) {
+	app := nodeApp(t)
+	u := startUpgradable(t, batonBin, 2, "--name", "pxup", "-w", "2", "--mode", "proxy", "--proxy", "http",
+		"-l", "127.0.0.1:0", "--", "node", app)
+	first := u.mustStatus()
+	l := proxyLoad(t, first.Sockets[0].Address, "POST", "/?sleep=5", 16)
+	seen := map[int]bool{first.PID: true}
+	for i := 1; i <= 3; i++ {
+		out, code := u.upgrade()
+		if code != 0 || !strings.Contains(out, "upgrade done") {
+			t.Fatalf("upgrade %d: exit %d\n%s", i, code, out)
+		}
+		seen[u.mustStatus().PID] = true
+	}
+	l.stop(t)
+	st := u.mustStatus()
+	if len(seen) != 4 || st.Proxy == nil || countState(st, supervisor.Ready) != 2 {
+		t.Fatalf("after 3 upgrades: masters %v, status %+v", seen, st)
+	}
+	for pid := range seen {
+		if pid != st.PID {
+			waitFor(t, "old masters to exit", 30*time.Second, func() bool { return !alive(pid) })
+		}
+	}
+}
