@@ -178,11 +178,3 @@ func (p *Pool) tryPick(exclude map[*Backend]bool) (*Backend, <-chan struct{}, er
 	best.acquire()
 	return best, nil, nil
 }
-
-// Snapshot is one backend's figures, for status.
-type Snapshot struct {
-	ID, Slot, Port int
-	Open           int64
-	Served         uint64
-	InRotation     bool
-}
