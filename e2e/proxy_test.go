@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -312,6 +313,30 @@ func TestProxyHTTPMasterUpgradesUnderLoadFailNothing(t *testing.T) {
 	for pid := range seen {
 		if pid != st.PID {
 			waitFor(t, "old masters to exit", 30*time.Second, func() bool { return !alive(pid) })
+		}
+	}
+}
+
+func TestProxyWorkerSeesAPrivatePortAndNoSockets(t *testing.T) {
+	app, _ := filepath.Abs("testdata/proxy/env.py")
+	m := startMaster(t, 2, "--name", "pxenv", "-w", "2", "--mode", "proxy", "--proxy", "http", "--ready", "http:/",
+		"-l", "127.0.0.1:0", "--", "sh", "-c", "ARGV_PORT=$1 exec python3 \"$0\"", app, "{port}")
+	st := m.status()
+	ports := map[string]bool{}
+	for _, w := range st.Workers {
+		if w.Proxy == nil || w.Proxy.Port == 0 || !w.Proxy.InRotation {
+			t.Fatalf("worker %d: proxy status %+v", w.Slot, w.Proxy)
+		}
+		ports[fmt.Sprint(w.Proxy.Port)] = true
+	}
+	for i := 0; i < 6; i++ {
+		code, body := httpGet(t, "http://"+m.addr()+"/")
+		var seen map[string]string
+		if code != 200 || json.Unmarshal([]byte(body), &seen) != nil {
+			t.Fatalf("status %d: %s", code, body)
+		}
+		if !ports[seen["PORT"]] || seen["argv_port"] != seen["PORT"] || seen["LISTEN_FDS"] != "" || seen["xff"] != "127.0.0.1" {
+			t.Fatalf("the worker saw %v; ports %v", seen, ports)
 		}
 	}
 }
