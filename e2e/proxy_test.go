@@ -121,7 +121,7 @@ func TestProxyHTTPKill9RetriesIdempotentAndFailsAPost(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			code, _ := httpDo(t, method, "http://"+addr+"/?sleep=1500")
+			code, _ := httpDo(t, method, "http://"+addr+"/?sleep=4000")
 			codes <- [2]string{method, fmt.Sprint(code)}
 		}()
 		waitFor(t, "the request in flight", 10*time.Second, func() bool { return openTotal(m.status()) == int64(i+1) })
