@@ -340,3 +340,21 @@ func TestProxyWorkerSeesAPrivatePortAndNoSockets(t *testing.T) {
 		}
 	}
 }
+
+func TestProxyTCPMasterUpgradeFailsNothing(t *testing.T) {
+	u := startUpgradable(t, batonBin, 2, "--name", "pxuptcp", "-w", "2", "--mode", "proxy", "--proxy", "tcp",
+		"-l", "127.0.0.1:0", "--", "python3", "-m", "http.server", "--bind", "127.0.0.1", "{port}")
+	first := u.mustStatus()
+	l := proxyLoad(t, first.Sockets[0].Address, "GET", "/", 8) // a connection per request (HTTP/1.0)
+	for i := 1; i <= 2; i++ {
+		if out, code := u.upgrade(); code != 0 || !strings.Contains(out, "upgrade done") {
+			t.Fatalf("upgrade %d: exit %d\n%s", i, code, out)
+		}
+	}
+	l.stop(t)
+	st := u.mustStatus()
+	if st.PID == first.PID || st.Proxy == nil || st.Proxy.Kind != "tcp" || countState(st, supervisor.Ready) != 2 {
+		t.Fatalf("after 2 upgrades: %+v", st)
+	}
+	waitFor(t, "the first master to exit", 30*time.Second, func() bool { return !alive(first.PID) })
+}
