@@ -91,10 +91,14 @@ func printStatus(out io.Writer, st supervisor.Status) {
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\n", s.Name, s.FD, addr)
 	}
-	fmt.Fprintln(tw, "\nSLOT\tPID\tGEN\tSTATE\tUPTIME\tRESTARTS\tRSS\tCPU\tSTATUS\tDIR")
-	for _, w := range st.Workers {
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%s\t%d\t%s\t%.1f%%\t%s\t%s\n", w.Slot, w.PID, w.Generation, w.State,
-			seconds(w.Uptime), w.Restarts, mebibytes(w.RSS), w.CPU, orDash(w.Status), w.Dir)
+	if st.Proxy != nil {
+		printProxyWorkers(tw, st)
+	} else {
+		fmt.Fprintln(tw, "\nSLOT\tPID\tGEN\tSTATE\tUPTIME\tRESTARTS\tRSS\tCPU\tSTATUS\tDIR")
+		for _, w := range st.Workers {
+			fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%s\t%d\t%s\t%.1f%%\t%s\t%s\n", w.Slot, w.PID, w.Generation, w.State,
+				seconds(w.Uptime), w.Restarts, mebibytes(w.RSS), w.CPU, orDash(w.Status), w.Dir)
+		}
 	}
 	tw.Flush()
 	if r := st.Rollout; r != nil {
@@ -147,4 +151,21 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// printProxyWorkers is the workers' table of proxy mode: each one's
+// private port and its open connections (tcp) or requests in flight (http).
+func printProxyWorkers(tw *tabwriter.Writer, st supervisor.Status) {
+	p := st.Proxy
+	fmt.Fprintf(tw, "\nproxy %s: %d workers in rotation, %d retried, %d failed, %d waited for a worker (%d gave up)\n",
+		p.Kind, p.Ready, p.Retries, p.Failed, p.Waited, p.NoWorker)
+	fmt.Fprintln(tw, "SLOT\tPID\tGEN\tSTATE\tUPTIME\tRESTARTS\tPORT\tOPEN\tSERVED\tSTATUS\tDIR")
+	for _, w := range st.Workers {
+		port, open, served := "-", "-", "-"
+		if w.Proxy != nil {
+			port, open, served = fmt.Sprint(w.Proxy.Port), fmt.Sprint(w.Proxy.Open), fmt.Sprint(w.Proxy.Served)
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", w.Slot, w.PID, w.Generation, w.State,
+			seconds(w.Uptime), w.Restarts, port, open, served, orDash(w.Status), w.Dir)
+	}
 }

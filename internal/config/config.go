@@ -17,11 +17,18 @@ import (
 
 // Config is a validated, typed set of run options.
 type Config struct {
-	File          string // the TOML file read, if any
-	Name          string
-	Workers       int
-	Listen        []Listen
-	ListenMode    os.FileMode // of every unix: listen socket; 0: from the umask
+	File         string // the TOML file read, if any
+	Name         string
+	Workers      int
+	Listen       []Listen
+	ListenMode   os.FileMode // of every unix: listen socket; 0: from the umask
+	Mode         Mode
+	Proxy        ProxyKind     // proxy mode only
+	PortEnv      string        // proxy mode only: the variable carrying the private port
+	DrainTimeout time.Duration // proxy mode only
+	// ProxyProtocol is the PROXY protocol version sent to workers (1 or
+	// 2; 0: none), proxy tcp only.
+	ProxyProtocol int
 	Ready         Readiness
 	ReadyTimeout  time.Duration
 	StopSignal    syscall.Signal
@@ -62,16 +69,19 @@ type Readiness struct {
 	Kind   ReadyKind
 	Delay  time.Duration  // for ReadyDelay
 	Output *regexp.Regexp // for ReadyOutput: matched against each output line
+	Path   string         // for ReadyHTTP: the request target, starting with /
 }
 
 // String renders the readiness as the --ready syntax: "notify",
-// "delay:2s" or "output:REGEX".
+// "delay:2s", "output:REGEX", "tcp" or "http:/healthz".
 func (r Readiness) String() string {
 	switch {
 	case r.Kind == ReadyDelay:
 		return "delay:" + r.Delay.String()
 	case r.Kind == ReadyOutput && r.Output != nil:
 		return "output:" + r.Output.String()
+	case r.Kind == ReadyHTTP:
+		return "http:" + r.Path
 	}
 	return r.Kind.String()
 }
@@ -96,9 +106,9 @@ func Resolve(r Raw, file string) (Config, []error) {
 	c.Workers = v.workers(r.Workers)
 	c.ListenMode = v.listenMode(r.ListenMode)
 	c.Listen = v.listen(r.Listen, c.ListenMode)
-	v.mode(r)
+	v.proxyOptions(r, &c)
 	before := len(v.problems)
-	c.Ready = v.ready(r.Ready)
+	c.Ready = v.ready(r.Ready, c.Mode)
 	c.ReadyTimeout = v.duration("ready_timeout", r.ReadyTimeout, DefaultReadyTimeout, true)
 	if len(v.problems) == before {
 		v.readyFits(c.Ready, c.ReadyTimeout)
@@ -204,47 +214,16 @@ func (v *validator) parallel(n int) int {
 	return n
 }
 
-func (v *validator) mode(r Raw) {
-	if r.Mode != "" && r.Mode != "inherit" {
-		if r.Mode == "proxy" {
-			v.fail("mode", "proxy mode is not available in this version of baton: valid is inherit")
-			return
-		}
-		v.fail("mode", "%q is not valid: valid is inherit", r.Mode)
-	}
-}
-
 // unsupported rejects options of the contract that this version does not
 // implement yet, rather than silently ignoring them.
 func (v *validator) unsupported(r Raw) {
 	for _, o := range []struct{ key, val, needs string }{
-		{"proxy", r.Proxy, "proxy mode"}, {"port_env", r.PortEnv, "proxy mode"},
 		{"user", r.User, "privilege dropping"}, {"group", r.Group, "privilege dropping"},
 	} {
 		if o.val != "" {
 			v.fail(o.key, "not available in this version of baton: %s is not built yet", o.needs)
 		}
 	}
-}
-
-func (v *validator) ready(s string) Readiness {
-	switch {
-	case s == "" || s == "notify":
-		return Readiness{Kind: ReadyNotify}
-	case strings.HasPrefix(s, "delay:"):
-		d, err := time.ParseDuration(strings.TrimPrefix(s, "delay:"))
-		if err != nil || d < 0 {
-			v.fail("ready", "%q has a bad duration: want delay:DUR with a Go duration such as delay:500ms", s)
-		}
-		return Readiness{Kind: ReadyDelay, Delay: d}
-	case strings.HasPrefix(s, "output:"):
-		return v.readyOutput(s)
-	case s == "tcp" || strings.HasPrefix(s, "http:"):
-		v.fail("ready", "%q probes a worker's own port and needs --mode proxy: with inherited sockets use notify, output:REGEX or delay:DUR", s)
-	default:
-		v.fail("ready", "%q is not valid: valid is notify, output:REGEX (e.g. 'output:listening on') or delay:DUR (e.g. delay:2s)", s)
-	}
-	return Readiness{Kind: ReadyNotify}
 }
 
 // readyFits refuses a fixed delay that the ready timeout would cut short:

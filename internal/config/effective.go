@@ -13,7 +13,7 @@ import (
 // -c` accepts as it is.
 func (c Config) Raw() Raw {
 	r := Raw{
-		Name: c.Name, Workers: c.Workers, Mode: "inherit", Ready: c.Ready.String(),
+		Name: c.Name, Workers: c.Workers, Mode: c.Mode.String(), Ready: c.Ready.String(),
 		ReadyTimeout: c.ReadyTimeout.String(), StopSignal: signalName(c),
 		StopTimeout: c.StopTimeout.String(), Parallel: c.Parallel, Strategy: c.Strategy.String(),
 		Watch: c.Watch, Compat: c.Compat, Control: c.Control, LogFormat: c.LogFormat, LogLines: c.LogLines,
@@ -27,6 +27,12 @@ func (c Config) Raw() Raw {
 	}
 	if c.ListenMode != 0 {
 		r.ListenMode = fmt.Sprintf("%04o", uint32(c.ListenMode))
+	}
+	if c.Mode == ModeProxy {
+		r.Proxy, r.PortEnv, r.DrainTimeout = c.Proxy.String(), c.PortEnv, c.DrainTimeout.String()
+		if c.ProxyProtocol > 0 {
+			r.ProxyProtocol = "v" + strconv.Itoa(c.ProxyProtocol)
+		}
 	}
 	for _, l := range c.Listen {
 		r.Listen = append(r.Listen, l.String())

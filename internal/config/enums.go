@@ -66,11 +66,16 @@ const (
 	// ReadyOutput counts a worker ready once a line of its stdout or stderr
 	// matches a regular expression.
 	ReadyOutput
+	// ReadyTCP (proxy mode): a connect to the worker's private port succeeds.
+	ReadyTCP
+	// ReadyHTTP (proxy mode): a GET of Readiness.Path on the worker's
+	// private port answers 2xx.
+	ReadyHTTP
 )
 
-var readyNames = [...]string{ReadyNotify: "notify", ReadyDelay: "delay", ReadyOutput: "output"}
+var readyNames = [...]string{ReadyNotify: "notify", ReadyDelay: "delay", ReadyOutput: "output", ReadyTCP: "tcp", ReadyHTTP: "http"}
 
-// String returns "notify", "delay" or "output".
+// String returns "notify", "delay", "output", "tcp" or "http".
 func (k ReadyKind) String() string {
 	if k >= 0 && int(k) < len(readyNames) {
 		return readyNames[k]
@@ -81,7 +86,47 @@ func (k ReadyKind) String() string {
 // MarshalText renders the kind as its name, for JSON.
 func (k ReadyKind) MarshalText() ([]byte, error) {
 	if k < 0 || int(k) >= len(readyNames) {
-		return nil, fmt.Errorf("readiness kind %d is not valid: valid is notify, delay or output", int(k))
+		return nil, fmt.Errorf("readiness kind %d is not valid: valid is notify, delay, output, tcp or http", int(k))
 	}
 	return []byte(k.String()), nil
+}
+
+// Mode is how workers get their sockets.
+type Mode int
+
+// Modes. The zero value is the default, inherit.
+const (
+	// ModeInherit: every worker inherits the master's listening sockets.
+	ModeInherit Mode = iota
+	// ModeProxy: the master accepts on the listening sockets and forwards
+	// to each worker's private loopback port.
+	ModeProxy
+)
+
+// String returns "inherit" or "proxy".
+func (m Mode) String() string {
+	if m == ModeProxy {
+		return "proxy"
+	}
+	return "inherit"
+}
+
+// ProxyKind is what the proxy of proxy mode understands.
+type ProxyKind int
+
+// Proxy kinds. The zero value is the default, tcp.
+const (
+	// ProxyTCP forwards connections (L4), any protocol.
+	ProxyTCP ProxyKind = iota
+	// ProxyHTTP forwards HTTP/1.1 requests, with request-level draining
+	// and retries.
+	ProxyHTTP
+)
+
+// String returns "tcp" or "http".
+func (k ProxyKind) String() string {
+	if k == ProxyHTTP {
+		return "http"
+	}
+	return "tcp"
 }

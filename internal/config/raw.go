@@ -20,6 +20,8 @@ type Raw struct {
 	Mode          string   `toml:"mode"`
 	Proxy         string   `toml:"proxy,omitempty"`
 	PortEnv       string   `toml:"port_env,omitempty"`
+	DrainTimeout  string   `toml:"drain_timeout,omitempty"`
+	ProxyProtocol string   `toml:"proxy_protocol,omitempty"`
 	Ready         string   `toml:"ready"`
 	ReadyTimeout  string   `toml:"ready_timeout"`
 	StopSignal    string   `toml:"stop_signal"`
@@ -100,7 +102,8 @@ func oneLine(s string) string {
 
 // Keys lists every valid TOML key, in documentation order.
 func Keys() []string {
-	return []string{"name", "workers", "listen", "listen_mode", "mode", "proxy", "port_env", "ready",
+	return []string{"name", "workers", "listen", "listen_mode", "mode", "proxy", "port_env", "drain_timeout",
+		"proxy_protocol", "ready",
 		"ready_timeout", "stop_signal", "stop_timeout", "parallel", "strategy", "watch",
 		"compat", "control", "admin", "log_format", "log_lines", "env", "dir", "user", "group",
 		"pidfile", "shutdown_delay", "command"}

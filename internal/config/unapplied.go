@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -19,6 +20,9 @@ var restartKeys = []struct {
 	{"log_format", func(c Config) string { return c.LogFormat }},
 	{"listen", func(c Config) string { return listenString(c.Listen) }},
 	{"listen_mode", func(c Config) string { return modeString(c) }},
+	{"mode", func(c Config) string { return c.Mode.String() }},
+	{"proxy", func(c Config) string { return c.Proxy.String() }},
+	{"proxy_protocol", func(c Config) string { return strconv.Itoa(c.ProxyProtocol) }},
 	{"compat", func(c Config) string { return quoteOrNone(c.Compat) }},
 	{"watch", func(c Config) string { return listString(c.Watch) }},
 	{"admin", func(c Config) string { return quoteOrNone(c.Admin.String()) }},

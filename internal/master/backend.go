@@ -37,6 +37,7 @@ func (m *Master) Status(ctx context.Context) (supervisor.Status, error) {
 		OutputLost:    m.stdout.Lost() + m.stderr.Lost(),
 		EventsDropped: m.bus.Dropped(),
 	}
+	st.Proxy = m.proxyStatus()
 	return st, nil
 }
 

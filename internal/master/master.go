@@ -19,6 +19,7 @@ import (
 	"github.com/batonhq/baton/internal/control"
 	"github.com/batonhq/baton/internal/logs"
 	"github.com/batonhq/baton/internal/proc"
+	"github.com/batonhq/baton/internal/proxy"
 	"github.com/batonhq/baton/internal/sdnotify"
 	"github.com/batonhq/baton/internal/sockets"
 	"github.com/batonhq/baton/internal/supervisor"
@@ -76,6 +77,7 @@ type Master struct {
 	tracker   *supervisor.Tracker
 	healer    *healer
 	sup       *supervisor.Supervisor
+	proxy     *proxy.Server   // proxy mode only
 	logged    <-chan struct{} // closed once the log has written the last event
 	sd        *systemd        // the master's side of systemd's notify protocol
 	sdDone    <-chan struct{} // closed once the systemd reporter has seen the last event
@@ -172,6 +174,7 @@ func (m *Master) Run(ctx context.Context) error {
 		go watch.New(watch.Options{Paths: m.cfg.Watch}).Run(runCtx, m.sup.Changed)
 	}
 	go m.healer.run(runCtx)
+	m.startProxy(runCtx)
 	if m.ready != nil {
 		go m.reportReady(runCtx.Done())
 	}
@@ -182,6 +185,7 @@ func (m *Master) Run(ctx context.Context) error {
 	err := m.sup.Run(runCtx, m.filterSignals(runCtx, sigs))
 	cancel()
 	m.closeAdmin()
+	m.closeProxy()
 	m.cleanup()
 	// Last, the control socket: a client waiting for this master to exit
 	// sees its connection close only once everything else is released.
@@ -240,11 +244,13 @@ func (m *Master) startSupervisor(spawner *proc.Spawner) {
 	m.logged = startEventLog(m.bus, m.log, m.cfg, m.socks)
 	m.startMetrics()
 	m.healer = newHealer(m.bus, m.socks, m.cfg.Command, m.log)
-	launcher := &proc.OS{
-		Name: m.cfg.Name, Files: sockets.Files(m.socks), Names: sockets.Names(m.socks),
-		NotifyDir: m.notifyDir, Spawner: spawner, Guardian: m.guardian,
+	inner := &proc.OS{
+		Name: m.cfg.Name, NotifyDir: m.notifyDir, Spawner: spawner, Guardian: m.guardian,
 		Output: logs.NewSink(m.stdout, m.stderr, logs.Format(m.cfg.LogFormat)).KeepIn(m.ring),
 	}
+	launcher := m.withProxy(inner)
+	names, socks := m.workerSockets()
+	inner.Files, inner.Names = sockets.Files(socks), names
 	opts := supervisor.Options{
 		Name: m.cfg.Name, Config: m.cfg, Sockets: socketStatus(m.socks), Launcher: launcher, Bus: m.bus,
 		Reconfigure: m.opts.Reconfigure, Compat: compatReader(m.cfg.Compat),

@@ -187,7 +187,10 @@ func (m *Master) HandOver() {
 	m.sd.handOver(int(m.upgradingTo.Load()))
 	m.closeAdmin() // the new master serves it now; this one's stop must not fail /readyz
 	_ = m.ctl.Listener.Close()
-	go func() { _ = m.sup.Stop(context.Background(), false) }()
+	go func() {
+		m.drainProxy() // proxy mode: finish the connections this master took
+		_ = m.sup.Stop(context.Background(), false)
+	}()
 }
 
 // upgradeOnSignal runs an upgrade asked for by SIGHUP.

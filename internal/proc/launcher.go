@@ -3,7 +3,9 @@ package proc
 import (
 	"regexp"
 	"syscall"
+	"time"
 
+	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/wire"
 )
 
@@ -32,6 +34,11 @@ type Launch struct {
 	// stdout and stderr until one matches, which is reported to onNotify
 	// as READY=1: the same path as a notify datagram.
 	ReadyOutput *regexp.Regexp
+	Ready       config.Readiness
+	// Proxy mode only: the variable that carries the worker's private
+	// port, and how long a leaving worker's connections may take.
+	PortEnv      string
+	DrainTimeout time.Duration
 }
 
 // Process is a started worker.
@@ -49,4 +56,25 @@ type Process interface {
 	// Release frees what the launcher holds for it (its notify socket)
 	// once it has exited. Safe to call more than once.
 	Release()
+}
+
+// ReadyObserver is a Process that is told when the supervisor counts it
+// ready (proxy mode puts it in rotation then). MarkedReady is called on
+// the supervisor's goroutine and must not block.
+type ReadyObserver interface {
+	MarkedReady()
+}
+
+// ProxyReporter is a Process behind baton's proxy: its private port and
+// what it serves now, for status.
+type ProxyReporter interface {
+	ProxyStatus() ProxyStatus
+}
+
+// ProxyStatus is one proxied worker's figures.
+type ProxyStatus struct {
+	Port       int    `json:"port"`
+	Open       int64  `json:"open"`        // open connections (tcp) or requests in flight (http)
+	Served     uint64 `json:"served"`      // connections or requests it took
+	InRotation bool   `json:"in_rotation"` // new connections or requests may go to it
 }

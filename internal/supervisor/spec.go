@@ -18,7 +18,13 @@ type Spec struct {
 	Ready        config.Readiness
 	ReadyTimeout time.Duration
 	StopSignal   syscall.Signal
-	StopTimeout  time.Duration
+	// StopTimeout is how long a worker may take from the start of its
+	// drain to its exit: --stop-timeout, plus --drain-timeout in proxy
+	// mode, where the stop signal comes only after the drain.
+	StopTimeout time.Duration
+	// Proxy mode only.
+	PortEnv      string
+	DrainTimeout time.Duration
 }
 
 // SpecFrom builds a generation's spec from a validated config.
@@ -26,14 +32,16 @@ func SpecFrom(c config.Config, gen int) *Spec {
 	return &Spec{
 		Generation: gen, Command: c.Command, Env: c.Env, Dir: c.Dir,
 		Ready: c.Ready, ReadyTimeout: c.ReadyTimeout,
-		StopSignal: c.StopSignal, StopTimeout: c.StopTimeout,
+		StopSignal: c.StopSignal, StopTimeout: c.StopTimeout + c.DrainTimeout,
+		PortEnv: c.PortEnv, DrainTimeout: c.DrainTimeout,
 	}
 }
 
 // launch describes worker id in slot running this spec.
 func (sp *Spec) launch(id, slot int) proc.Launch {
 	l := proc.Launch{ID: id, Slot: slot, Generation: sp.Generation, Command: sp.Command,
-		Env: sp.Env, Dir: sp.Dir, Notify: sp.Ready.Kind == config.ReadyNotify}
+		Env: sp.Env, Dir: sp.Dir, Notify: sp.Ready.Kind == config.ReadyNotify, Ready: sp.Ready,
+		PortEnv: sp.PortEnv, DrainTimeout: sp.DrainTimeout}
 	if sp.Ready.Kind == config.ReadyOutput {
 		l.ReadyOutput = sp.Ready.Output
 	}

@@ -4,6 +4,8 @@ import (
 	"os"
 	"sort"
 	"time"
+
+	"github.com/batonhq/baton/internal/proc"
 )
 
 // Status is a snapshot of the master, as `baton status` shows it.
@@ -24,6 +26,17 @@ type Status struct {
 	// Filled in by the master from the event stream, not by the supervisor.
 	Rollout *RolloutStatus `json:"rollout,omitempty"` // running, else the last one
 	Master  *MasterStatus  `json:"master,omitempty"`
+	Proxy   *ProxyStatus   `json:"proxy,omitempty"` // proxy mode only
+}
+
+// ProxyStatus is the master's proxy in proxy mode, as its counters stand.
+type ProxyStatus struct {
+	Kind     string `json:"kind"`      // tcp or http
+	Ready    int    `json:"ready"`     // workers in rotation
+	Retries  uint64 `json:"retries"`   // connections or requests sent again to another worker
+	Failed   uint64 `json:"failed"`    // requests answered 502/503, connections closed without a worker
+	Waited   uint64 `json:"waited"`    // connections or requests that waited for a ready worker
+	NoWorker uint64 `json:"no_worker"` // of those, the ones that gave up (--ready-timeout)
 }
 
 // MasterStatus is what the master adds about itself.
@@ -63,6 +76,8 @@ type WorkerStatus struct {
 	// memory and CPU use (since the last status, else over its life).
 	RSS int64   `json:"rss_bytes"`
 	CPU float64 `json:"cpu_percent"`
+	// Proxy is the worker's private port and load, in proxy mode.
+	Proxy *proc.ProxyStatus `json:"proxy,omitempty"`
 }
 
 func (s *Supervisor) snapshot() Status {
@@ -78,10 +93,15 @@ func (s *Supervisor) snapshot() Status {
 		if w.slot < len(s.slots) {
 			restarts = s.slots[w.slot].restarts
 		}
-		st.Workers = append(st.Workers, WorkerStatus{
+		ws := WorkerStatus{
 			Slot: w.slot, PID: w.pid, Generation: w.gen, State: w.state,
 			Uptime: now.Sub(w.started).Seconds(), Restarts: restarts, Status: w.status, Dir: w.dir,
-		})
+		}
+		if pr, ok := w.proc.(proc.ProxyReporter); ok {
+			ps := pr.ProxyStatus()
+			ws.Proxy = &ps
+		}
+		st.Workers = append(st.Workers, ws)
 	}
 	sort.Slice(st.Workers, func(i, j int) bool {
 		a, b := st.Workers[i], st.Workers[j]

@@ -162,6 +162,9 @@ func (s *Supervisor) markReady(w *worker, cause Cause) {
 		return
 	}
 	s.stopTimers(w)
+	if o, ok := w.proc.(proc.ReadyObserver); ok {
+		o.MarkedReady()
+	}
 	s.rolloutWorkerReady(w)
 	s.checkAllReady()
 }

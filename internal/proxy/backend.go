@@ -1,0 +1,77 @@
+package proxy
+
+import (
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Backend is one worker's private port as the pool sees it.
+type Backend struct {
+	ID   int    // the worker's launch id, unique per master
+	Slot int    // for logs
+	Addr string // 127.0.0.1:PORT
+	Port int
+
+	open     atomic.Int64  // open connections (tcp) or requests in flight (http)
+	served   atomic.Uint64 // connections or requests taken, ever
+	draining atomic.Bool
+	idle     chan struct{} // gets a token when open drops to 0 while draining
+	gone     chan struct{} // closed when its process exited
+	goneOnce sync.Once
+
+	// Transport is this backend's own upstream transport (http), so its
+	// idle connections can be closed alone when it drains.
+	Transport *http.Transport
+}
+
+// NewBackend describes the worker with launch id id listening on port.
+func NewBackend(id, slot, port int) *Backend {
+	return &Backend{ID: id, Slot: slot, Port: port, Addr: "127.0.0.1:" + strconv.Itoa(port), idle: make(chan struct{}, 1), gone: make(chan struct{})}
+}
+
+// Open is how many connections or requests it has open now.
+func (b *Backend) Open() int64 { return b.open.Load() }
+
+// Served is how many connections or requests it took.
+func (b *Backend) Served() uint64 { return b.served.Load() }
+
+// acquire counts one more open connection or request; the pool calls it
+// under its lock, so that a removed backend is never acquired again.
+func (b *Backend) acquire() {
+	b.open.Add(1)
+	b.served.Add(1)
+}
+
+// Release ends one connection or request that a pick or Acquire counted.
+func (b *Backend) Release() {
+	if b.open.Add(-1) == 0 && b.draining.Load() {
+		select {
+		case b.idle <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// stop says its process exited: a drain waits no longer.
+func (b *Backend) stop() { b.goneOnce.Do(func() { close(b.gone) }) }
+
+// waitIdle waits until nothing is open, or until timeout or its process
+// exited; it reports whether everything ended.
+func (b *Backend) waitIdle(timeout time.Duration) bool {
+	b.draining.Store(true)
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	for b.open.Load() > 0 {
+		select {
+		case <-b.idle:
+		case <-t.C:
+			return b.open.Load() == 0
+		case <-b.gone:
+			return b.open.Load() == 0
+		}
+	}
+	return true
+}

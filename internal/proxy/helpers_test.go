@@ -1,0 +1,95 @@
+package proxy
+
+import (
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+	"time"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// portOf is the port of a listener's address.
+func portOf(t *testing.T, addr string) int {
+	t.Helper()
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := strconv.Atoi(p)
+	return n
+}
+
+var nextID = 0
+
+// httpBackend serves h and returns it as a backend with its own transport.
+func httpBackend(t *testing.T, h http.Handler) *Backend {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	nextID++
+	b := NewBackend(nextID, nextID, portOf(t, srv.Listener.Addr().String()))
+	b.Transport = NewTransport()
+	t.Cleanup(b.Transport.CloseIdleConnections)
+	return b
+}
+
+// deadBackend is a backend whose port refuses connections.
+func deadBackend(t *testing.T) *Backend {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := portOf(t, ln.Addr().String())
+	ln.Close()
+	nextID++
+	b := NewBackend(nextID, nextID, port)
+	b.Transport = NewTransport()
+	return b
+}
+
+// startHTTP runs an http proxy over pool and returns its address.
+func startHTTP(t *testing.T, pool *Pool) string {
+	t.Helper()
+	h := NewHTTP(pool, quiet)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = h.Serve(ln) }()
+	t.Cleanup(func() { _ = h.Close() })
+	return ln.Addr().String()
+}
+
+// noRetryClient never sends a request twice on its own (no keep-alive).
+func noRetryClient() *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+}
+
+// tcpBackendOn listens on 127.0.0.1:port until the test ends.
+func tcpBackendOn(t *testing.T, port int) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}

@@ -1,0 +1,72 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/batonhq/baton/internal/config"
+)
+
+// Probe intervals: the first probes come quickly (most servers listen
+// within milliseconds), later ones less often.
+const (
+	probeFirst = 10 * time.Millisecond
+	probeMax   = 200 * time.Millisecond
+	probeWait  = 2 * time.Second // bounds one probe
+)
+
+// probe checks, until it passes or ctx ends, that the worker at addr is
+// ready: a connect succeeds (tcp), or a GET of the path answers 2xx (http).
+// It reports whether it passed.
+func probe(ctx context.Context, r config.Readiness, addr string) bool {
+	check := func() error { return probeTCP(ctx, addr) }
+	if r.Kind == config.ReadyHTTP {
+		client := &http.Client{Timeout: probeWait, Transport: &http.Transport{DisableKeepAlives: true}}
+		check = func() error { return probeHTTP(ctx, client, "http://"+addr+r.Path) }
+	}
+	wait := probeFirst
+	for {
+		if check() == nil {
+			return true
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		case <-t.C:
+		}
+		wait = min(wait*2, probeMax)
+	}
+}
+
+func probeTCP(ctx context.Context, addr string) error {
+	d := net.Dialer{Timeout: probeWait}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	return c.Close()
+}
+
+func probeHTTP(ctx context.Context, client *http.Client, url string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("User-Agent", "baton-ready-probe")
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("ready probe %s: status %d", url, resp.StatusCode)
+	}
+	return nil
+}

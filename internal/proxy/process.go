@@ -1,0 +1,117 @@
+package proxy
+
+import (
+	"context"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/batonhq/baton/internal/proc"
+	"github.com/batonhq/baton/internal/wire"
+)
+
+// Where a proxied worker is, as far as the rotation goes.
+type rotation int
+
+const (
+	outside rotation = iota // started, not ready yet
+	inside                  // ready: picks may return it
+	leaving                 // draining: out of rotation, its stop signal pending or sent
+	gone                    // exited
+)
+
+// state is guarded by process.mu.
+type state struct {
+	mu  sync.Mutex
+	rot rotation
+}
+
+func newProcess(l *Launcher, b *Backend, spec proc.Launch) *process {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &process{l: l, b: b, spec: spec, ctx: ctx, cancel: cancel}
+}
+
+// move changes the rotation state from one of from to to, and reports
+// whether it did.
+func (p *process) move(to rotation, from ...rotation) bool {
+	p.st.mu.Lock()
+	defer p.st.mu.Unlock()
+	for _, f := range from {
+		if p.st.rot == f {
+			p.st.rot = to
+			return true
+		}
+	}
+	return false
+}
+
+// MarkedReady puts the worker in rotation, unless it already leaves.
+func (p *process) MarkedReady() {
+	if p.move(inside, outside) {
+		p.l.Pool.Add(p.b)
+	}
+}
+
+// Signal is the supervisor asking the worker to stop: the worker leaves
+// the rotation at once, and the signal is sent once its connections or
+// requests in flight ended (at most --drain-timeout later) and, for
+// --proxy http, its idle upstream connections are closed, so that even
+// a program that dies at once on the signal loses nothing.
+func (p *process) Signal(sig syscall.Signal) error {
+	if !p.move(leaving, outside, inside) {
+		return p.Process.Signal(sig) // a second signal, or after the exit
+	}
+	p.l.Pool.Remove(p.b)
+	p.cancel()
+	go p.drainThenSignal(sig)
+	return nil
+}
+
+func (p *process) drainThenSignal(sig syscall.Signal) {
+	start := time.Now()
+	done := p.b.waitIdle(p.spec.DrainTimeout)
+	if p.b.Transport != nil {
+		p.b.Transport.CloseIdleConnections()
+	}
+	if left := p.b.Open(); !done {
+		p.l.Log.Warn("proxy: --drain-timeout passed with connections open: stop signal sent anyway",
+			"slot", p.b.Slot, "pid", p.PID(), "open", left, "drain_timeout", p.spec.DrainTimeout.String())
+	} else {
+		p.l.Log.Debug("proxy: worker drained", "slot", p.b.Slot, "pid", p.PID(), "took", time.Since(start).String())
+	}
+	if err := p.Process.Signal(sig); err != nil {
+		p.l.Log.Warn("proxy: stop signal", "slot", p.b.Slot, "err", err)
+	}
+}
+
+// KillGroup takes the worker out of rotation before it is killed.
+func (p *process) KillGroup() {
+	p.l.Pool.Remove(p.b)
+	p.Process.KillGroup()
+}
+
+// exited forgets the worker: out of status and rotation, its port free.
+func (p *process) exited() {
+	p.st.mu.Lock()
+	p.st.rot = gone
+	p.st.mu.Unlock()
+	p.cancel()
+	p.l.Pool.Forget(p.b)
+	p.l.ports.give(p.b.Port)
+	p.b.stop()
+}
+
+// probe runs the readiness probe and reports a pass as READY=1.
+func (p *process) probe(onNotify func(wire.Notify)) {
+	if probe(p.ctx, p.spec.Ready, p.b.Addr) {
+		onNotify(wire.Notify{Ready: true})
+	}
+}
+
+// ProxyStatus is the worker's port and load.
+func (p *process) ProxyStatus() proc.ProxyStatus {
+	p.st.mu.Lock()
+	in := p.st.rot == inside
+	p.st.mu.Unlock()
+	return proc.ProxyStatus{Port: p.b.Port, Open: p.b.Open(), Served: p.b.Served(), InRotation: in}
+}
