@@ -51,9 +51,9 @@ func TestReadyOutputRefusesABadPattern(t *testing.T) {
 }
 
 func TestReadyOutputIsNamedInTheOtherRefusals(t *testing.T) {
-	onlyProblem(t, `--ready: "sometimes" is not valid: valid is notify, output:REGEX (e.g. 'output:listening on') or delay:DUR (e.g. delay:2s)`,
+	onlyProblem(t, `--ready: "sometimes" is not valid: valid is notify, output:REGEX (e.g. 'output:listening on'), tcp, http:PATH or delay:DUR (e.g. delay:2s)`,
 		"-l", ":0", "--ready", "sometimes", "sh")
-	onlyProblem(t, `--ready: "tcp" probes a worker's own port and needs --mode proxy: with inherited sockets use notify, output:REGEX or delay:DUR`,
+	onlyProblem(t, `--ready: "tcp" probes a worker's private port and needs --mode proxy: with inherited sockets use notify, output:REGEX or delay:DUR`,
 		"-l", ":0", "--ready", "tcp", "sh")
 }
 
