@@ -172,3 +172,19 @@ func TestShutdownDelayFailsReadyzFirstAndASecondStopSkipsIt(t *testing.T) {
 	}
 	t.Logf("stopped %s after the second SIGTERM (delay 60s)", time.Since(start).Round(time.Millisecond))
 }
+
+// In proxy mode /metrics also counts the proxy's responses by class.
+func TestAdminMetricsInProxyMode(t *testing.T) {
+	m := startMaster(t, 2, "--name", "admproxy", "-w", "2", "-l", "127.0.0.1:0", "--admin", "127.0.0.1:0",
+		"--mode", "proxy", "--proxy", "http", "--", helloBin, "-addr", "127.0.0.1:{port}")
+	adm := m.status().Master.Admin
+	l := startLoad(t, m.addr(), "/", 4)
+	waitFor(t, "2xx responses counted", 20*time.Second, func() bool {
+		return scrapeMetrics(t, adm)["baton_proxy_responses_total{code=2xx}"] >= 100
+	})
+	l.stop(t)
+	got := scrapeMetrics(t, adm)
+	if got["baton_proxy_failed_total"] != 0 || got["baton_proxy_responses_total{code=5xx}"] != 0 {
+		t.Fatalf("proxy metrics: %v", got)
+	}
+}

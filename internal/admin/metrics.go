@@ -199,9 +199,10 @@ var (
 )
 
 func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- workersDesc
-	ch <- desiredDesc
-	ch <- genDesc
+	for _, d := range []*prometheus.Desc{workersDesc, desiredDesc, genDesc, proxyOpenDesc, proxyRetriesDesc, proxyFailedDesc,
+		proxyWaitedDesc, proxyNoWorkerDesc, proxyResponsesDesc, proxyBytesDesc} {
+		ch <- d
+	}
 }
 
 func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
@@ -221,4 +222,40 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(desiredDesc, prometheus.GaugeValue, float64(st.Desired))
 	ch <- prometheus.MustNewConstMetric(genDesc, prometheus.GaugeValue, float64(st.Generation))
+	if st.Proxy != nil {
+		collectProxy(ch, st)
+	}
+}
+
+var (
+	proxyOpenDesc      = prometheus.NewDesc("baton_proxy_open", "Connections (tcp) or requests (http) open to workers now.", nil, nil)
+	proxyRetriesDesc   = prometheus.NewDesc("baton_proxy_retries_total", "Connections or requests sent again to another worker.", nil, nil)
+	proxyFailedDesc    = prometheus.NewDesc("baton_proxy_failed_total", "Requests answered 502/503 or connections closed with no worker.", nil, nil)
+	proxyWaitedDesc    = prometheus.NewDesc("baton_proxy_waited_total", "Connections or requests that waited for a ready worker.", nil, nil)
+	proxyNoWorkerDesc  = prometheus.NewDesc("baton_proxy_no_worker_total", "Of those, the ones that gave up after --ready-timeout.", nil, nil)
+	proxyResponsesDesc = prometheus.NewDesc("baton_proxy_responses_total", "HTTP responses by status class.", []string{"code"}, nil)
+	proxyBytesDesc     = prometheus.NewDesc("baton_proxy_bytes_total", "Bytes copied by the tcp proxy, by direction (in: client to worker).", []string{"direction"}, nil)
+)
+
+// collectProxy reports proxy mode's counters (since this master started).
+func collectProxy(ch chan<- prometheus.Metric, st supervisor.Status) {
+	p := st.Proxy
+	var open int64
+	for _, w := range st.Workers {
+		if w.Proxy != nil {
+			open += w.Proxy.Open
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(proxyOpenDesc, prometheus.GaugeValue, float64(open))
+	for _, c := range []struct {
+		d *prometheus.Desc
+		v uint64
+	}{{proxyRetriesDesc, p.Retries}, {proxyFailedDesc, p.Failed}, {proxyWaitedDesc, p.Waited}, {proxyNoWorkerDesc, p.NoWorker}} {
+		ch <- prometheus.MustNewConstMetric(c.d, prometheus.CounterValue, float64(c.v))
+	}
+	for _, class := range []string{"1xx", "2xx", "3xx", "4xx", "5xx"} {
+		ch <- prometheus.MustNewConstMetric(proxyResponsesDesc, prometheus.CounterValue, float64(p.Responses[class]), class)
+	}
+	ch <- prometheus.MustNewConstMetric(proxyBytesDesc, prometheus.CounterValue, float64(p.BytesIn), "in")
+	ch <- prometheus.MustNewConstMetric(proxyBytesDesc, prometheus.CounterValue, float64(p.BytesOut), "out")
 }

@@ -29,17 +29,17 @@ func TestProxyModeDefaultsAndOptions(t *testing.T) {
 func TestProxyOptionsAreRefusedWhereTheyDoNotApply(t *testing.T) {
 	l := []string{"-l", "127.0.0.1:0"}
 	cases := map[string][]string{
-		`--proxy: only valid with --mode proxy (workers inherit the sockets in --mode inherit)`:                                    {"--proxy", "http"},
-		`--port-env: only valid with --mode proxy (workers inherit the sockets in --mode inherit)`:                                 {"--port-env", "P"},
-		`--drain-timeout: only valid with --mode proxy (workers inherit the sockets in --mode inherit)`:                            {"--drain-timeout", "1s"},
+		`--proxy: only valid with --mode proxy (workers inherit the sockets in --mode inherit)`:                                                  {"--proxy", "http"},
+		`--port-env: only valid with --mode proxy (workers inherit the sockets in --mode inherit)`:                                               {"--port-env", "P"},
+		`--drain-timeout: only valid with --mode proxy (workers inherit the sockets in --mode inherit)`:                                          {"--drain-timeout", "1s"},
 		`--ready: "tcp" probes a worker's private port and needs --mode proxy: with inherited sockets use notify, output:REGEX or delay:DUR`:     {"--ready", "tcp"},
 		`--ready: "http:/x" probes a worker's private port and needs --mode proxy: with inherited sockets use notify, output:REGEX or delay:DUR`: {"--ready", "http:/x"},
-		`--mode: "sidecar" is not valid: valid is inherit or proxy`:                                                                {"--mode", "sidecar"},
-		`--proxy: "udp" is not valid: valid is tcp or http`:                                                                        {"--mode", "proxy", "--proxy", "udp"},
-		`--proxy-protocol: only valid with --proxy tcp: --proxy http sets X-Forwarded-For instead`:                                 {"--mode", "proxy", "--proxy", "http", "--proxy-protocol", "v1"},
-		`--proxy-protocol: "v3" is not valid: valid is v1, v2 or off`:                                                              {"--mode", "proxy", "--proxy-protocol", "v3"},
-		`--port-env: "1X" is not a variable name: use letters, digits and '_', not starting with a digit`:                          {"--mode", "proxy", "--port-env", "1X"},
-		`--ready: "http:healthz" has a bad path: want http:PATH with PATH starting with / (e.g. http:/healthz)`:                    {"--mode", "proxy", "--ready", "http:healthz"},
+		`--mode: "sidecar" is not valid: valid is inherit or proxy`:                                                                              {"--mode", "sidecar"},
+		`--proxy: "udp" is not valid: valid is tcp or http`:                                                                                      {"--mode", "proxy", "--proxy", "udp"},
+		`--proxy-protocol: only valid with --proxy tcp: --proxy http sets X-Forwarded-For instead`:                                               {"--mode", "proxy", "--proxy", "http", "--proxy-protocol", "v1"},
+		`--proxy-protocol: "v3" is not valid: valid is v1, v2 or off`:                                                                            {"--mode", "proxy", "--proxy-protocol", "v3"},
+		`--port-env: "1X" is not a variable name: use letters, digits and '_', not starting with a digit`:                                        {"--mode", "proxy", "--port-env", "1X"},
+		`--ready: "http:healthz" has a bad path: want http:PATH with PATH starting with / (e.g. http:/healthz)`:                                  {"--mode", "proxy", "--ready", "http:healthz"},
 	}
 	for want, args := range cases {
 		onlyProblem(t, want, append(append(args, l...), "sh")...)

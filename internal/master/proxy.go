@@ -2,6 +2,7 @@ package master
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/proc"
@@ -101,6 +102,13 @@ func (m *Master) proxyStatus() *supervisor.ProxyStatus {
 		return nil
 	}
 	c := m.proxy.Pool.Counters()
-	return &supervisor.ProxyStatus{Kind: m.proxy.Kind().String(), Ready: m.proxy.Pool.Ready(),
-		Retries: c.Retries.Load(), Failed: c.Failed.Load(), Waited: c.Waited.Load(), NoWorker: c.NoWorker.Load()}
+	st := &supervisor.ProxyStatus{Kind: m.proxy.Kind().String(), Ready: m.proxy.Pool.Ready(),
+		Retries: c.Retries.Load(), Failed: c.Failed.Load(), Waited: c.Waited.Load(), NoWorker: c.NoWorker.Load(),
+		BytesIn: c.BytesIn.Load(), BytesOut: c.BytesOut.Load(), Responses: map[string]uint64{}}
+	for class := 1; class <= 5; class++ {
+		if n := c.Responses[class].Load(); n > 0 {
+			st.Responses[fmt.Sprintf("%dxx", class)] = n
+		}
+	}
+	return st
 }

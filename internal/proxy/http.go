@@ -41,7 +41,11 @@ func NewHTTP(pool *Pool, logger *slog.Logger) *HTTP {
 		Transport:     &retrier{pool: pool},
 		FlushInterval: -1,
 		ErrorHandler:  h.fail,
-		ErrorLog:      log.New(discard{}, "", 0),
+		ModifyResponse: func(resp *http.Response) error {
+			pool.counters.CountResponse(resp.StatusCode)
+			return nil
+		},
+		ErrorLog: log.New(discard{}, "", 0),
 	}
 	h.server = &http.Server{
 		Handler: h.closing(rp), ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: clientIdleTimeout,
@@ -77,10 +81,12 @@ func (h *HTTP) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	h.Log.Debug("proxy: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	if noWorker(err) {
+		h.Pool.counters.CountResponse(http.StatusServiceUnavailable)
 		w.Header().Set("Retry-After", "1")
 		http.Error(w, "503 no worker is ready", http.StatusServiceUnavailable)
 		return
 	}
+	h.Pool.counters.CountResponse(http.StatusBadGateway)
 	http.Error(w, "502 the worker failed to answer", http.StatusBadGateway)
 }
 

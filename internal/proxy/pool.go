@@ -35,6 +35,18 @@ type Counters struct {
 	Failed   atomic.Uint64 // requests or connections that got an error answer or none
 	Waited   atomic.Uint64 // picks that had to wait for a ready worker
 	NoWorker atomic.Uint64 // picks that gave up waiting (503 or close)
+	// Bytes copied client → worker and worker → client (tcp).
+	BytesIn, BytesOut atomic.Uint64
+	// Responses by status class (http): index 1 for 1xx ... 5 for 5xx,
+	// baton's own 502 and 503 included.
+	Responses [6]atomic.Uint64
+}
+
+// CountResponse counts one response of status code.
+func (c *Counters) CountResponse(code int) {
+	if class := code / 100; class >= 1 && class <= 5 {
+		c.Responses[class].Add(1)
+	}
 }
 
 // NewPool returns an empty pool whose picks wait up to wait for a backend.

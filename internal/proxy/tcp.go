@@ -128,11 +128,13 @@ func (t *TCP) pipe(client, up net.Conn) {
 	go func() {
 		n, err := io.Copy(up, client)
 		t.bytesIn.Add(uint64(n))
+		t.Pool.counters.BytesIn.Add(uint64(n))
 		endCopy(up, client, err)
 		close(done)
 	}()
 	n, err := io.Copy(client, up)
 	t.bytesOut.Add(uint64(n))
+	t.Pool.counters.BytesOut.Add(uint64(n))
 	endCopy(client, up, err)
 	<-done
 }

@@ -37,6 +37,10 @@ type ProxyStatus struct {
 	Failed   uint64 `json:"failed"`    // requests answered 502/503, connections closed without a worker
 	Waited   uint64 `json:"waited"`    // connections or requests that waited for a ready worker
 	NoWorker uint64 `json:"no_worker"` // of those, the ones that gave up (--ready-timeout)
+	// Responses counts answers by status class ("2xx": n), http only.
+	Responses map[string]uint64 `json:"responses,omitempty"`
+	BytesIn   uint64            `json:"bytes_in"`  // client → worker (tcp)
+	BytesOut  uint64            `json:"bytes_out"` // worker → client (tcp)
 }
 
 // MasterStatus is what the master adds about itself.
