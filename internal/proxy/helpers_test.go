@@ -26,7 +26,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // portOf is the port of a listener's address.
-func portOf(t *testing.T, addr string) int {
+func portOf(t testing.TB, addr string) int {
 	t.Helper()
 	_, p, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -39,7 +39,7 @@ func portOf(t *testing.T, addr string) int {
 var nextID = 0
 
 // httpBackend serves h and returns it as a backend with its own transport.
-func httpBackend(t *testing.T, h http.Handler) *Backend {
+func httpBackend(t testing.TB, h http.Handler) *Backend {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -66,7 +66,7 @@ func deadBackend(t *testing.T) *Backend {
 }
 
 // startHTTP runs an http proxy over pool and returns its address.
-func startHTTP(t *testing.T, pool *Pool) string {
+func startHTTP(t testing.TB, pool *Pool) string {
 	t.Helper()
 	h := NewHTTP(pool, quiet)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
