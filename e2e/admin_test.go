@@ -173,18 +173,26 @@ func TestShutdownDelayFailsReadyzFirstAndASecondStopSkipsIt(t *testing.T) {
 	t.Logf("stopped %s after the second SIGTERM (delay 60s)", time.Since(start).Round(time.Millisecond))
 }
 
-// In proxy mode /metrics also counts the proxy's responses by class.
+// In proxy mode /metrics also counts the proxy's responses by class, and
+// those counters survive a master upgrade.
 func TestAdminMetricsInProxyMode(t *testing.T) {
-	m := startMaster(t, 2, "--name", "admproxy", "-w", "2", "-l", "127.0.0.1:0", "--admin", "127.0.0.1:0",
+	u := launchUpgradable(t, nil, batonBin, nil, "--name", "admproxy", "-w", "2", "-l", "127.0.0.1:0", "--admin", "127.0.0.1:0",
 		"--mode", "proxy", "--proxy", "http", "--", helloBin, "-addr", "127.0.0.1:{port}")
-	adm := m.status().Master.Admin
-	l := startLoad(t, m.addr(), "/", 4)
+	st := u.waitWorkers(2)
+	adm := st.Master.Admin
+	l := startLoad(t, st.Sockets[0].Address, "/", 4)
 	waitFor(t, "2xx responses counted", 20*time.Second, func() bool {
 		return scrapeMetrics(t, adm)["baton_proxy_responses_total{code=2xx}"] >= 100
 	})
 	l.stop(t)
-	got := scrapeMetrics(t, adm)
-	if got["baton_proxy_failed_total"] != 0 || got["baton_proxy_responses_total{code=5xx}"] != 0 {
-		t.Fatalf("proxy metrics: %v", got)
+	before := scrapeMetrics(t, adm)
+	if before["baton_proxy_failed_total"] != 0 || before["baton_proxy_responses_total{code=5xx}"] != 0 {
+		t.Fatalf("proxy metrics: %v", before)
+	}
+	if out, code := u.upgrade(); code != 0 {
+		t.Fatalf("upgrade: exit %d\n%s", code, out)
+	}
+	if after := scrapeMetrics(t, adm); after["baton_proxy_responses_total{code=2xx}"] < before["baton_proxy_responses_total{code=2xx}"] {
+		t.Fatalf("2xx responses went from %v to %v across the upgrade", before["baton_proxy_responses_total{code=2xx}"], after["baton_proxy_responses_total{code=2xx}"])
 	}
 }

@@ -3,6 +3,7 @@ package master
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/proc"
@@ -20,7 +21,25 @@ func (m *Master) withProxy(inner proc.Launcher) proc.Launcher {
 	}
 	m.proxy = proxy.NewServer(proxy.Options{Kind: m.cfg.Proxy, ProxyProtocol: m.cfg.ProxyProtocol,
 		ReadyWait: m.cfg.ReadyTimeout, Log: m.log})
+	if h := m.handover; h != nil {
+		seedProxyCounters(m.proxy.Pool.Counters(), h.Metrics)
+	}
 	return proxy.NewLauncher(inner, m.proxy.Pool, m.cfg.Proxy, m.log)
+}
+
+// seedProxyCounters adds the old master's proxy counters (as /metrics
+// named them in the hand-over record), so that they survive an upgrade.
+func seedProxyCounters(c *proxy.Counters, from map[string]float64) {
+	for key, v := range map[string]*atomic.Uint64{
+		"baton_proxy_retries_total": &c.Retries, "baton_proxy_failed_total": &c.Failed,
+		"baton_proxy_waited_total": &c.Waited, "baton_proxy_no_worker_total": &c.NoWorker,
+		"baton_proxy_bytes_total{direction=in}": &c.BytesIn, "baton_proxy_bytes_total{direction=out}": &c.BytesOut,
+	} {
+		v.Add(uint64(from[key]))
+	}
+	for class := 1; class <= 5; class++ {
+		c.Responses[class].Add(uint64(from[fmt.Sprintf("baton_proxy_responses_total{code=%dxx}", class)]))
+	}
 }
 
 // workerSockets are the sockets workers inherit: none in proxy mode,
