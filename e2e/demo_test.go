@@ -15,7 +15,7 @@ func TestDemoRunsAndReports(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("baton demo: exit %d\n%s\n%s", code, stdout, stderr)
 	}
-	for _, want := range []string{"0 failed", "master upgrade", "broken deploy", "kill -9", "timeline", "baton demo: 0 failed requests"} {
+	for _, want := range []string{"0 failed", "master upgrade", "broken deploy", "kill -9", "--proxy http rollout", "timeline", "baton demo: 0 failed requests"} {
 		if !strings.Contains(stdout, want) {
 			t.Fatalf("the demo's output lacks %q:\n%s", want, stdout)
 		}

@@ -49,7 +49,7 @@ func main() {
 				os.Exit(proc.RunAsPID1(exe, os.Args, os.Environ()))
 			}
 		case demo.ServerArg:
-			os.Exit(demo.ServerMain())
+			os.Exit(demo.ServerMain(os.Args[2:]))
 		case proc.GuardArg:
 			signal.Ignore(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGUSR2, syscall.SIGTTIN, syscall.SIGTTOU)
 			proc.GuardMain(os.Stdin)

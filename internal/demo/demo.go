@@ -51,17 +51,28 @@ func Run(ctx context.Context, o Options) (Report, error) {
 			return Report{}, err
 		}
 	}
-	fmt.Fprintf(o.Out, "baton demo: %d workers of the example server on 127.0.0.1:%d, %s of keep-alive load from %d connections (+4 with slow requests), a client that never retries\n",
-		o.Workers, o.Port, o.Duration, o.Conns)
+	fmt.Fprintf(o.Out, "baton demo: %d workers of the example server on 127.0.0.1:%d (and %d with no signal handler behind --proxy http), %s of keep-alive load from %d+4+8 connections, a client that never retries\n",
+		o.Workers, o.Port, proxyWorkers, o.Duration, o.Conns)
 	m, err := startMaster(ctx, o, dir)
 	if err != nil {
 		return Report{}, err
 	}
 	defer m.stop()
-	rep := drive(ctx, o, m)
+	pport, err := freePort()
+	if err != nil {
+		return Report{}, err
+	}
+	px, err := startProxyMaster(ctx, o, dir, pport)
+	if err != nil {
+		return Report{}, err
+	}
+	defer px.stop()
+	rep := drive(ctx, o, m, px)
 	if !rep.Promised {
-		b, _ := os.ReadFile(m.log.Name())
-		rep.MasterLog = string(b)
+		for _, l := range []*os.File{m.log, px.log} {
+			b, _ := os.ReadFile(l.Name())
+			rep.MasterLog += string(b)
+		}
 	}
 	return rep, nil
 }
@@ -83,41 +94,42 @@ func (o Options) withDefaults() Options {
 }
 
 // drive runs the load and the scripted events, with the live line.
-func drive(ctx context.Context, o Options, m *master) Report {
+func drive(ctx context.Context, o Options, m, px *master) Report {
 	start := time.Now()
 	tl := newTimeline(start)
 	lctx, stopLoad := context.WithCancel(ctx)
 	defer stopLoad()
 	var wg sync.WaitGroup
-	results := make([]loadtest.Result, 2)
+	results := make([]loadtest.Result, 3)
 	for i, l := range []struct {
-		path  string
-		conns int
-	}{{"/", o.Conns}, {"/?sleep=100ms", 4}} {
+		addr, path string
+		conns      int
+	}{{m.addr, "/", o.Conns}, {m.addr, "/?sleep=100ms", 4}, {px.addr, "/", 8}} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i], _ = loadtest.Run(lctx, loadtest.Options{Addr: m.addr, Path: l.path, Conns: l.conns, OnOutcome: tl.record})
+			results[i], _ = loadtest.Run(lctx, loadtest.Options{Addr: l.addr, Path: l.path, Conns: l.conns, OnOutcome: tl.record})
 		}()
 	}
 	live := newLiveLine(o, tl, start)
-	events := runScript(ctx, o, m, live, start)
+	steps := script(px)
+	events := runScript(ctx, o, m, steps, live, start)
 	// The load runs for --duration, and at least a second past the last
 	// event, so that each one is seen under load to its end.
 	sleepUntil(ctx, start.Add(o.Duration))
 	stopLoad()
 	wg.Wait()
 	live.stop()
-	rep := report(o, tl, events, results, time.Since(start))
+	rep := report(o, tl, events, len(steps), results, time.Since(start))
 	rep.LostInCrash = tl.failedDuring(m.kills)
 	rep.Promised = rep.EventsOK && rep.OK > 0 && rep.Failed == rep.LostInCrash
 	return rep
 }
 
 // runScript runs every step at its time, announcing each.
-func runScript(ctx context.Context, o Options, m *master, live *liveLine, start time.Time) []Event {
+func runScript(ctx context.Context, o Options, m *master, steps []step, live *liveLine, start time.Time) []Event {
 	var out []Event
-	for _, s := range script() {
+	for _, s := range steps {
 		at := time.Duration(s.at * float64(o.Duration))
 		if !sleepUntil(ctx, start.Add(at)) {
 			break
@@ -144,7 +156,7 @@ func sleepUntil(ctx context.Context, t time.Time) bool {
 	}
 }
 
-func report(o Options, tl *timeline, events []Event, results []loadtest.Result, took time.Duration) Report {
+func report(o Options, tl *timeline, events []Event, want int, results []loadtest.Result, took time.Duration) Report {
 	r := Report{Events: events, Timeline: tl.points(), Duration: took, Workers: o.Workers, FailedByClass: map[string]int64{}}
 	r.OK, r.Failed, r.P50, r.P99, r.Max = tl.totals()
 	for _, res := range results {
@@ -152,7 +164,7 @@ func report(o Options, tl *timeline, events []Event, results []loadtest.Result, 
 			r.FailedByClass[class] += n
 		}
 	}
-	r.EventsOK = len(events) == len(script())
+	r.EventsOK = len(events) == want
 	for _, e := range events {
 		r.EventsOK = r.EventsOK && e.OK
 	}

@@ -29,16 +29,24 @@ type step struct {
 	do   func(context.Context, *master, int) (bool, string)
 }
 
-func script() []step {
+// script is the events in order; px is the --proxy http master.
+func script(px *master) []step {
 	return []step{
 		{0.10, "rolling restart", rollout},
-		{0.22, "kill -9 of a worker", killWorker},
-		{0.34, "rolling restart", rollout},
-		{0.46, "broken deploy (new workers exit at once)", brokenDeploy},
-		{0.60, "master upgrade", upgrade},
-		{0.76, "rolling restart", rollout},
+		{0.20, "kill -9 of a worker", killWorker},
+		{0.30, "rolling restart", rollout},
+		{0.40, "broken deploy (new workers exit at once)", brokenDeploy},
+		{0.52, "master upgrade", upgrade},
+		{0.66, "rolling restart", rollout},
+		{0.78, "--proxy http rollout, no signal handler", func(ctx context.Context, _ *master, _ int) (bool, string) {
+			ok, detail := rollout(ctx, px, proxyWorkers)
+			return ok, detail + " (a server with no signal handler: baton drained it first)"
+		}},
 	}
 }
+
+// proxyWorkers is the size of the --proxy http master's pool.
+const proxyWorkers = 2
 
 func rollout(ctx context.Context, m *master, _ int) (bool, string) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)

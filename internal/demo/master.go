@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,19 +24,42 @@ const ServerArg = "__demo-server"
 // once: the broken deploy.
 const brokenFile = "BROKEN"
 
+// NoGraceArg makes a demo worker a server with no signal handler at all,
+// listening on the address after it: it dies at once on SIGTERM, like
+// most programs behind proxy mode.
+const NoGraceArg = "--no-grace"
+
 // ServerMain is a demo worker: the example server, unless the deploy is
 // broken. It returns the process's exit code.
-func ServerMain() int {
+func ServerMain(args []string) int {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil)).With("pid", os.Getpid())
 	if _, err := os.Stat(brokenFile); err == nil {
 		log.Error("cannot start: this build is broken (the demo's bad deploy)")
 		return 1
+	}
+	if len(args) == 2 && args[0] == NoGraceArg {
+		return serveWithoutGrace(args[1], log)
 	}
 	if err := app.Run("127.0.0.1:0", 0, log); err != nil {
 		log.Error("demo server failed", "err", err)
 		return 1
 	}
 	return 0
+}
+
+// serveWithoutGrace serves the example handler on addr and never drains:
+// SIGTERM's default action ends the process at once.
+func serveWithoutGrace(addr string, log *slog.Logger) int {
+	h, err := app.NewHandler()
+	if err != nil {
+		log.Error("demo server failed", "err", err)
+		return 1
+	}
+	log.Info("serving, with no signal handler", "addr", addr)
+	if err := http.ListenAndServe(addr, h); err != nil {
+		log.Error("demo server failed", "err", err)
+	}
+	return 1
 }
 
 // master is the demo's master process line (it changes at an upgrade).
@@ -49,14 +73,26 @@ type master struct {
 // startMaster runs `EXE run` with the demo server as the workers and waits
 // until all are ready.
 func startMaster(ctx context.Context, o Options, dir string) (*master, error) {
-	log, err := os.Create(filepath.Join(dir, "master.log"))
+	return startAMaster(ctx, o, dir, "demo", o.Port, o.Workers, nil, []string{ServerArg})
+}
+
+// startProxyMaster runs a second master in --proxy http mode whose workers
+// have no signal handler at all.
+func startProxyMaster(ctx context.Context, o Options, dir string, port int) (*master, error) {
+	return startAMaster(ctx, o, dir, "demo-proxy", port, proxyWorkers, []string{"--mode", "proxy", "--proxy", "http"},
+		[]string{ServerArg, NoGraceArg, "127.0.0.1:{port}"})
+}
+
+func startAMaster(ctx context.Context, o Options, dir, name string, port, workers int, flags, worker []string) (*master, error) {
+	log, err := os.Create(filepath.Join(dir, name+".log"))
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
-	m := &master{dir: dir, addr: "127.0.0.1:" + strconv.Itoa(o.Port), log: log,
-		ctl: control.NewClient(filepath.Join(dir, "demo.sock"))}
-	cmd := exec.Command(o.Exe, "run", "--name", "demo", "--control", m.ctl.Path, "-w", strconv.Itoa(o.Workers),
-		"-l", m.addr, "--ready-timeout", "10s", "--stop-timeout", "10s", "--", o.Exe, ServerArg)
+	m := &master{dir: dir, addr: "127.0.0.1:" + strconv.Itoa(port), log: log,
+		ctl: control.NewClient(filepath.Join(dir, name+".sock"))}
+	args := append([]string{"run", "--name", name, "--control", m.ctl.Path, "-w", strconv.Itoa(workers),
+		"-l", m.addr, "--ready-timeout", "10s", "--stop-timeout", "10s"}, flags...)
+	cmd := exec.Command(o.Exe, append(append(args, "--", o.Exe), worker...)...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, log, log
 	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+dir)
 	if err := cmd.Start(); err != nil {
@@ -64,7 +100,7 @@ func startMaster(ctx context.Context, o Options, dir string) (*master, error) {
 		return nil, fmt.Errorf("demo: start the master: %w", err)
 	}
 	go func() { _ = cmd.Wait() }()
-	if _, err := m.waitReady(ctx, o.Workers, 30*time.Second, nil); err != nil {
+	if _, err := m.waitReady(ctx, workers, 30*time.Second, nil); err != nil {
 		m.stop()
 		return nil, err
 	}

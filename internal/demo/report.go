@@ -31,7 +31,7 @@ func (r Report) Print(w io.Writer) {
 	r.printTimeline(w)
 	switch {
 	case r.Promised:
-		fmt.Fprintf(w, "\nbaton demo: 0 failed requests through %d events (rollouts, a crash, a broken deploy, a master upgrade), and every event did what it should.\n", len(r.Events))
+		fmt.Fprintf(w, "\nbaton demo: 0 failed requests through %d events (rollouts, a crash, a broken deploy, a master upgrade, a proxy rollout of workers that die on SIGTERM), and every event did what it should.\n", len(r.Events))
 	default:
 		fmt.Fprintf(w, "\nbaton demo: %d failed requests; every event did what it should: %v\n", r.Failed-r.LostInCrash, r.EventsOK)
 	}
