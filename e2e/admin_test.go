@@ -7,9 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonhq/baton/internal/admin"
 	"github.com/batonhq/baton/internal/supervisor"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 )
 
 // scrapeMetrics reads /metrics with the Prometheus text parser: every
@@ -24,27 +23,9 @@ func scrapeMetrics(t *testing.T, addr string) map[string]float64 {
 	if resp.StatusCode != 200 {
 		t.Fatalf("/metrics: %s", resp.Status)
 	}
-	parser := expfmt.NewTextParser(model.LegacyValidation)
-	families, err := parser.TextToMetricFamilies(resp.Body)
+	out, err := admin.Samples(resp.Body)
 	if err != nil {
 		t.Fatalf("/metrics does not parse: %v", err)
-	}
-	out := map[string]float64{}
-	for name, f := range families {
-		for _, m := range f.GetMetric() {
-			key := name
-			for _, l := range m.GetLabel() {
-				key += "{" + l.GetName() + "=" + l.GetValue() + "}"
-			}
-			switch {
-			case m.Counter != nil:
-				out[key] = m.GetCounter().GetValue()
-			case m.Gauge != nil:
-				out[key] = m.GetGauge().GetValue()
-			case m.Histogram != nil:
-				out[key+"_count"] = float64(m.GetHistogram().GetSampleCount())
-			}
-		}
 	}
 	return out
 }
