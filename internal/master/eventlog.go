@@ -118,6 +118,10 @@ func (l *eventLog) phase(e supervisor.Event) {
 	case supervisor.PhaseRunning:
 		l.log.Info("master started", "name", l.cfg.Name, "pid", os.Getpid(), "workers", l.cfg.Workers, "sockets", socketList(l.socks))
 	case supervisor.PhaseDraining:
+		if l.cfg.Mode == config.ModeProxy {
+			l.log.Info("stopping: draining all workers", "workers", e.Workers, "drain_timeout", l.cfg.DrainTimeout.String(), "stop_timeout", l.cfg.StopTimeout.String())
+			return
+		}
 		l.log.Info("stopping: draining all workers", "workers", e.Workers, "stop_timeout", l.cfg.StopTimeout.String())
 	case supervisor.PhaseKilling:
 		l.log.Warn("second stop: killing all workers now", "workers", e.Workers)
