@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/batonhq/baton/internal/admin"
@@ -59,7 +60,7 @@ func (m *Master) bindAdmin() error {
 		m.admin.sock, err = sockets.Adopt(l, os.NewFile(uintptr(h.Admin.FD), "admin"))
 	} else {
 		if h != nil && h.Admin != nil {
-			closeFD(h.Admin.FD) // another address now: the old one closes with the old master
+			_ = syscall.Close(h.Admin.FD) // another address now: the old one closes with the old master
 		}
 		m.admin.sock, err = sockets.Bind(l)
 	}

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/batonhq/baton/internal/proc"
 	"github.com/batonhq/baton/internal/sdnotify"
 	"github.com/batonhq/baton/internal/sockets"
 	"github.com/batonhq/baton/internal/supervisor"
@@ -170,27 +171,13 @@ func exited(pid int, done <-chan struct{}) <-chan struct{} {
 
 // waitExit blocks until pid exits or done closes.
 func waitExit(pid int, done <-chan struct{}) {
-	fd, err := pidfdOpen(pid)
-	if err != nil {
+	if !proc.AwaitExit(pid, done) {
 		pollExit(pid, done)
-		return
-	}
-	defer closeFD(fd)
-	for {
-		ok, err := pollReadable(fd, 200*time.Millisecond)
-		if ok || err != nil {
-			return
-		}
-		select {
-		case <-done:
-			return
-		default:
-		}
 	}
 }
 
-// pollExit is waitExit without pidfds (Linux before 5.3): the process is
-// gone once it is no longer this one's parent.
+// pollExit is waitExit without pollable pidfds (Linux before 5.10): the
+// process is gone once it is no longer this one's parent.
 func pollExit(pid int, done <-chan struct{}) {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()

@@ -121,7 +121,7 @@ func (o *OS) openNotify(l Launch, p *osProcess) error {
 // escaped the group and still hold the pipes after the grace are counted
 // and the master's ends are closed, so they cannot pin its descriptors.
 func (o *OS) wait(cmd *exec.Cmd, pipes *outputPipes, done <-chan struct{}, onExit func(Exit)) {
-	awaitExit(cmd.Process.Pid)
+	AwaitExit(cmd.Process.Pid, nil)
 	_ = cmd.Wait()
 	exit := ExitOf(cmd.ProcessState)
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
