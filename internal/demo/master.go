@@ -118,7 +118,7 @@ func (m *master) waitReady(ctx context.Context, n int, limit time.Duration, cond
 	deadline := time.Now().Add(limit)
 	for {
 		st, err := m.status(ctx)
-		if err == nil && readyCount(st) == n && len(st.Workers) == n && (cond == nil || cond(st)) {
+		if err == nil && st.ReadyCount() == n && len(st.Workers) == n && (cond == nil || cond(st)) {
 			return st, nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
@@ -126,16 +126,6 @@ func (m *master) waitReady(ctx context.Context, n int, limit time.Duration, cond
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-func readyCount(st supervisor.Status) int {
-	n := 0
-	for _, w := range st.Workers {
-		if w.State == supervisor.Ready {
-			n++
-		}
-	}
-	return n
 }
 
 // stop stops whichever master serves now and waits until it is gone.

@@ -15,7 +15,6 @@ import (
 	"github.com/batonhq/baton/internal/admin"
 	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/sockets"
-	"github.com/batonhq/baton/internal/supervisor"
 	"github.com/batonhq/baton/internal/wire"
 )
 
@@ -76,7 +75,7 @@ func (m *Master) startMetrics() {
 	if !m.cfg.Admin.On() {
 		return
 	}
-	m.admin.metrics = admin.NewMetrics(m.Status)
+	m.admin.metrics = admin.NewMetrics(m.status)
 	if h := m.handover; h != nil {
 		m.admin.metrics.Seed(h.Metrics)
 		m.admin.metrics.Upgrade(admin.ResultDone)
@@ -169,20 +168,10 @@ func (m *Master) readiness() (bool, string) {
 		return false, "the master does not answer: " + err.Error()
 	case st.Phase.Stopping():
 		return false, "stopping"
-	case countReady(st) == 0:
+	case st.ReadyCount() == 0:
 		return false, "no worker is ready"
 	}
 	return true, ""
-}
-
-func countReady(st supervisor.Status) int {
-	n := 0
-	for _, w := range st.Workers {
-		if w.State == supervisor.Ready {
-			n++
-		}
-	}
-	return n
 }
 
 // delayStop takes a graceful stop when --shutdown-delay is set: /readyz

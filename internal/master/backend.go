@@ -16,10 +16,22 @@ var _ control.Backend = (*Master)(nil)
 // with the supervisor's snapshot.
 const trackerWait = time.Second
 
-// Status is the supervisor's snapshot with what the master keeps beside
-// it: the running or last rollout (from the event stream) and its own
-// counters.
+// Status is what `baton status` shows: the master's status with each
+// worker's memory and CPU read from /proc.
 func (m *Master) Status(ctx context.Context) (supervisor.Status, error) {
+	st, err := m.status(ctx)
+	if err == nil {
+		m.usage.fill(&st)
+	}
+	return st, err
+}
+
+// status is the supervisor's snapshot with what the master keeps beside
+// it: the running or last rollout (from the event stream) and its own
+// counters. The master's own readers (systemd's STATUS=, /metrics, an
+// upgrade) use it: they need no /proc reading per worker, and must not
+// move the CPU % baseline status shows.
+func (m *Master) status(ctx context.Context) (supervisor.Status, error) {
 	st, err := m.sup.Status(ctx)
 	if err != nil {
 		return st, err
@@ -27,7 +39,6 @@ func (m *Master) Status(ctx context.Context) (supervisor.Status, error) {
 	wctx, cancel := context.WithTimeout(ctx, trackerWait)
 	defer cancel()
 	st.Rollout = m.tracker.Rollout(wctx, st.Seq)
-	m.usage.fill(&st)
 	st.Master = &supervisor.MasterStatus{
 		Version: m.opts.Version, Upgrades: m.upgrades, UpgradedAt: m.upgradedAt,
 		UpgradingTo: int(m.upgradingTo.Load()), UpgradesFailed: int(m.upgradeFailed.Load()), HandedOverBy: m.handedOverBy,

@@ -125,7 +125,7 @@ func New(opts Options) *Master {
 		m.args = os.Args
 	}
 	m.exe = resolveProgram(m.args[0], m.cwd)
-	m.sd = newSystemd(sdnotify.FromEnv(opts.Getenv), m.log, m.Status)
+	m.sd = newSystemd(sdnotify.FromEnv(opts.Getenv), m.log, m.status)
 	m.sd.main.Store(opts.Handover == "") // a new master of an upgrade is not main yet
 	return m
 }

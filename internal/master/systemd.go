@@ -106,13 +106,7 @@ func (s *systemd) summary() string {
 	if err != nil {
 		return "status unavailable: " + err.Error()
 	}
-	ready := 0
-	for _, w := range st.Workers {
-		if w.State == supervisor.Ready {
-			ready++
-		}
-	}
-	line := fmt.Sprintf("%d/%d workers ready, generation %d", ready, st.Desired, st.Generation)
+	line := fmt.Sprintf("%d/%d workers ready, generation %d", st.ReadyCount(), st.Desired, st.Generation)
 	switch {
 	case st.Phase.Stopping():
 		line = fmt.Sprintf("stopping: %d workers left", len(st.Workers))

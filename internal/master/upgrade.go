@@ -54,7 +54,7 @@ func (m *Master) Upgrade(ctx context.Context, note func(string)) (UpgradeReport,
 }
 
 func (m *Master) upgrade(ctx context.Context, note func(string)) (UpgradeReport, error) {
-	st, err := m.Status(ctx)
+	st, err := m.status(ctx)
 	if err != nil {
 		return UpgradeReport{}, err
 	}

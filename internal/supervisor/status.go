@@ -84,6 +84,17 @@ type WorkerStatus struct {
 	Proxy *proc.ProxyStatus `json:"proxy,omitempty"`
 }
 
+// ReadyCount is how many workers are ready.
+func (st Status) ReadyCount() int {
+	n := 0
+	for _, w := range st.Workers {
+		if w.State == Ready {
+			n++
+		}
+	}
+	return n
+}
+
 func (s *Supervisor) snapshot() Status {
 	now := s.now()
 	st := Status{
