@@ -104,3 +104,13 @@ func TestReadyzAndHealthz(t *testing.T) {
 		t.Fatalf("/readyz %d %q", code, body)
 	}
 }
+
+// Without --admin the master holds a nil *Metrics; counting on it is a no-op.
+func TestNilMetricsCountNothing(t *testing.T) {
+	var m *Metrics
+	m.RolloutRefused()
+	m.Upgrade(ResultDone)
+	if m.Counters() != nil {
+		t.Fatal("a nil *Metrics has no counters")
+	}
+}

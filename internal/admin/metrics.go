@@ -126,15 +126,27 @@ func (m *Metrics) exited(e supervisor.Event) {
 	}
 }
 
-// RolloutRefused counts a rollout that was refused (nothing changed).
-func (m *Metrics) RolloutRefused() { m.rollouts.WithLabelValues(ResultRefused).Inc() }
+// RolloutRefused counts a rollout that was refused (nothing changed). Like
+// Upgrade and Counters, it does nothing on a nil *Metrics (no --admin).
+func (m *Metrics) RolloutRefused() {
+	if m != nil {
+		m.rollouts.WithLabelValues(ResultRefused).Inc()
+	}
+}
 
 // Upgrade counts a master upgrade's result.
-func (m *Metrics) Upgrade(result string) { m.upgrades.WithLabelValues(result).Inc() }
+func (m *Metrics) Upgrade(result string) {
+	if m != nil {
+		m.upgrades.WithLabelValues(result).Inc()
+	}
+}
 
 // Counters returns every counter's value by "name{label}", for the
-// hand-over record of a master upgrade.
+// hand-over record of a master upgrade; nil for a nil *Metrics.
 func (m *Metrics) Counters() map[string]float64 {
+	if m == nil {
+		return nil
+	}
 	out := map[string]float64{}
 	families, _ := m.reg.Gather()
 	for _, f := range families {

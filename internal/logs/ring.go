@@ -2,6 +2,7 @@ package logs
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -138,14 +139,14 @@ func (f *Follower) Close() {
 
 // Writer returns an io.Writer whose complete lines go to the ring as the
 // master's own (for its log), written through to w.
-func (r *Ring) Writer(w interface{ Write([]byte) (int, error) }) *RingWriter {
+func (r *Ring) Writer(w io.Writer) *RingWriter {
 	return &RingWriter{ring: r, w: w}
 }
 
 // RingWriter tees the master's log into a Ring.
 type RingWriter struct {
 	ring *Ring
-	w    interface{ Write([]byte) (int, error) }
+	w    io.Writer
 	mu   sync.Mutex
 	part []byte
 }

@@ -212,9 +212,7 @@ func (m *Master) afterDelay() {
 
 // handoverAdmin adds the admin socket and the counters to the record.
 func (m *Master) handoverAdmin(h *wire.Handover, files []*os.File) []*os.File {
-	if m.admin.metrics != nil {
-		h.Metrics = m.admin.metrics.Counters()
-	}
+	h.Metrics = m.admin.metrics.Counters()
 	if m.admin.sock == nil {
 		return files
 	}

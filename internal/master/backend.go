@@ -3,10 +3,10 @@ package master
 import (
 	"context"
 	"errors"
-	"github.com/batonhq/baton/internal/logs"
 	"time"
 
 	"github.com/batonhq/baton/internal/control"
+	"github.com/batonhq/baton/internal/logs"
 	"github.com/batonhq/baton/internal/supervisor"
 )
 
@@ -68,7 +68,7 @@ func (m *Master) Reload(ctx context.Context, opts supervisor.ReloadOptions) (sup
 	}
 	started, err := m.sup.Reload(ctx, opts)
 	var refused *supervisor.RefusedError
-	if errors.As(err, &refused) && m.admin.metrics != nil {
+	if errors.As(err, &refused) {
 		m.admin.metrics.RolloutRefused()
 	}
 	return started, err

@@ -37,13 +37,11 @@ type UpgradeReport = control.UpgradeReport
 // stopping, during a rollout, or while another upgrade runs.
 func (m *Master) Upgrade(ctx context.Context, note func(string)) (UpgradeReport, error) {
 	if !m.upgrading.CompareAndSwap(false, true) {
-		if m.admin.metrics != nil {
-			m.admin.metrics.Upgrade(admin.ResultRefused)
-		}
+		m.admin.metrics.Upgrade(admin.ResultRefused)
 		return UpgradeReport{}, &supervisor.RefusedError{Cause: ErrUpgrading, Reason: ErrUpgrading.Error() + ": one at a time"}
 	}
 	rep, err := m.upgrade(ctx, note)
-	if err != nil && m.admin.metrics != nil {
+	if err != nil {
 		m.admin.metrics.Upgrade(admin.ResultRefused)
 	}
 	if err != nil || !rep.OK {
@@ -101,9 +99,7 @@ func (m *Master) upgrade(ctx context.Context, note func(string)) (UpgradeReport,
 // upgradeFailedWith records a failed upgrade: the old master goes on.
 func (m *Master) upgradeFailedWith(rep UpgradeReport, err error) UpgradeReport {
 	m.upgradeFailed.Add(1)
-	if m.admin.metrics != nil {
-		m.admin.metrics.Upgrade(admin.ResultFailed)
-	}
+	m.admin.metrics.Upgrade(admin.ResultFailed)
 	rep.Error = err.Error()
 	m.sd.upgradeFailed(rep.Error)
 	m.log.Error("upgrade failed: the old master keeps serving", "pid", rep.PID, "reason", rep.Error)
