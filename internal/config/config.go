@@ -45,6 +45,7 @@ type Config struct {
 	Pidfile       string
 	Admin         Admin         // --admin; off when zero
 	ShutdownDelay time.Duration // --shutdown-delay: /readyz fails this long before a stop drains
+	Limits        Limits        // --watchdog, --max-memory, --max-requests, --max-lifetime
 	Command       []string
 }
 
@@ -127,6 +128,7 @@ func Resolve(r Raw, file string) (Config, []error) {
 	c.Dir = v.dir(r.Dir)
 	c.Admin = v.admin(r.Admin, c.Listen)
 	c.ShutdownDelay = v.shutdownDelay(r.ShutdownDelay, c.Admin)
+	c.Limits = v.limits(r, &c)
 	v.unsupported(r)
 	if len(c.Command) > 0 && len(v.problems) == 0 {
 		v.executable(c.Command[0], c.Dir, c.Env)

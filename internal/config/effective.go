@@ -25,6 +25,7 @@ func (c Config) Raw() Raw {
 	if c.ShutdownDelay > 0 {
 		r.ShutdownDelay = c.ShutdownDelay.String()
 	}
+	c.Limits.raw(&r)
 	if c.ListenMode != 0 {
 		r.ListenMode = fmt.Sprintf("%04o", uint32(c.ListenMode))
 	}

@@ -49,6 +49,7 @@ func BindFlags(fs *pflag.FlagSet) *Flags {
 	fs.StringVar(&r.Group, "group", "", "workers run as this group")
 	fs.StringVar(&r.Pidfile, "pidfile", "", "write the master's pid to `PATH`")
 	fs.StringVar(&r.ShutdownDelay, "shutdown-delay", "", "on stop, /readyz fails this long before draining")
+	bindLimits(fs, r)
 	return f
 }
 

@@ -40,6 +40,10 @@ type Raw struct {
 	Group         string   `toml:"group,omitempty"`
 	Pidfile       string   `toml:"pidfile,omitempty"`
 	ShutdownDelay string   `toml:"shutdown_delay,omitempty"`
+	Watchdog      string   `toml:"watchdog,omitempty"`
+	MaxMemory     string   `toml:"max_memory,omitempty"`
+	MaxRequests   int      `toml:"max_requests,omitempty"`
+	MaxLifetime   string   `toml:"max_lifetime,omitempty"`
 	Command       []string `toml:"command"`
 
 	// origin maps a key (TOML spelling) to where its value came from; keys
@@ -106,5 +110,5 @@ func Keys() []string {
 		"proxy_protocol", "ready",
 		"ready_timeout", "stop_signal", "stop_timeout", "parallel", "strategy", "watch",
 		"compat", "control", "admin", "log_format", "log_lines", "env", "dir", "user", "group",
-		"pidfile", "shutdown_delay", "command"}
+		"pidfile", "shutdown_delay", "watchdog", "max_memory", "max_requests", "max_lifetime", "command"}
 }
