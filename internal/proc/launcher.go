@@ -30,6 +30,10 @@ type Launch struct {
 	Env        []string // user additions, KEY=VAL
 	Dir        string   // as configured; symlinks are resolved at launch
 	Notify     bool     // give it a private NOTIFY_SOCKET
+	// Watchdog, with Notify, is put in its environment as WATCHDOG_USEC
+	// (and WATCHDOG_PID, its own pid): it must send WATCHDOG=1 at least
+	// this often. Proxy mode without Notify probes it instead.
+	Watchdog time.Duration
 	// ReadyOutput, when set, is matched against each line of the worker's
 	// stdout and stderr until one matches, which is reported to onNotify
 	// as READY=1: the same path as a notify datagram.
@@ -53,6 +57,9 @@ type Process interface {
 	KillGroup()
 	// Tail returns the last lines it wrote.
 	Tail() []string
+	// Continue sends SIGCONT to the process group, so that a stopped
+	// worker (SIGSTOP, a debugger's stop) can act on its stop signal.
+	Continue()
 	// Release frees what the launcher holds for it (its notify socket)
 	// once it has exited. Safe to call more than once.
 	Release()
@@ -63,6 +70,21 @@ type Process interface {
 // the supervisor's goroutine and must not block.
 type ReadyObserver interface {
 	MarkedReady()
+}
+
+// RotationLeaver is a Process behind baton's proxy that can be taken out
+// of the rotation before its drain: a hung worker, at once, while its
+// replacement starts. It then takes no new connection or request, and
+// its drain comes as usual with the stop signal.
+type RotationLeaver interface {
+	LeaveRotation()
+}
+
+// RequestLimiter is a Process behind baton's HTTP proxy that counts the
+// requests it is sent: reached is called once (from any goroutine) when
+// the count reaches n.
+type RequestLimiter interface {
+	LimitRequests(n uint64, reached func())
 }
 
 // ProxyReporter is a Process behind baton's proxy: its private port and

@@ -100,6 +100,9 @@ func (o *OS) command(l Launch, p *osProcess) (*exec.Cmd, error) {
 			return nil, err
 		}
 		env = append(env, wire.NotifyEnv(p.notifyPath))
+		if l.Watchdog > 0 {
+			env = append(env, wire.WatchdogEnv(l.Watchdog))
+		}
 	}
 	return &exec.Cmd{Path: SelfExe, Args: ShimArgs(l.Command), Env: env, Dir: dir, ExtraFiles: o.Files}, nil
 }
@@ -203,6 +206,12 @@ func (p *osProcess) Signal(sig syscall.Signal) error {
 func (p *osProcess) KillGroup() {
 	if p.pid > 0 {
 		_ = syscall.Kill(-p.pid, syscall.SIGKILL)
+	}
+}
+
+func (p *osProcess) Continue() {
+	if p.pid > 0 {
+		_ = syscall.Kill(-p.pid, syscall.SIGCONT)
 	}
 }
 

@@ -19,10 +19,10 @@ func ShimArgs(command []string) []string {
 	return append([]string{"baton", ShimArg, "--"}, command...)
 }
 
-// ExecShim runs in the freshly forked worker process: when sockets are being
-// passed it sets LISTEN_PID to this process's pid (which is the worker's pid,
-// since exec keeps it), then replaces itself with the command. It returns
-// only on failure.
+// ExecShim runs in the freshly forked worker process: when sockets are
+// being passed it sets LISTEN_PID, and with a watchdog WATCHDOG_PID, to
+// this process's pid (which is the worker's pid, since exec keeps it),
+// then replaces itself with the command. It returns only on failure.
 func ExecShim(args []string) error {
 	if len(args) > 0 && args[0] == "--" {
 		args = args[1:]
@@ -30,7 +30,7 @@ func ExecShim(args []string) error {
 	if len(args) == 0 {
 		return errors.New("exec shim: no command given")
 	}
-	env := wire.WithListenPID(os.Environ(), os.Getpid())
+	env := wire.WithWatchdogPID(wire.WithListenPID(os.Environ(), os.Getpid()), os.Getpid())
 	// The working directory is already the worker's: a relative path
 	// resolves against it, as the preflight check resolved it.
 	path, err := config.LookPath(args[0], "", env)

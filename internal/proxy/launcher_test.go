@@ -38,6 +38,7 @@ type fakeProc struct {
 func (p *fakeProc) PID() int       { return 42 }
 func (p *fakeProc) Dir() string    { return "/" }
 func (p *fakeProc) KillGroup()     {}
+func (p *fakeProc) Continue()      {}
 func (p *fakeProc) Tail() []string { return nil }
 func (p *fakeProc) Release()       {}
 func (p *fakeProc) Signal(sig syscall.Signal) error {

@@ -54,10 +54,27 @@ const (
 	CauseForced
 	// CauseOutput: → ready, a line of its output matched --ready output:REGEX.
 	CauseOutput
+	// The recycles (recycle.go): → starting, the worker started in place
+	// of one being recycled; → draining, the recycled worker, once its
+	// replacement is ready.
+	//
+	// CauseWatchdog: it missed its watchdog (--watchdog), or asked with
+	// WATCHDOG=trigger; counted as a crash.
+	CauseWatchdog
+	// CauseMemory: its memory exceeded --max-memory.
+	CauseMemory
+	// CauseMaxRequests: it served --max-requests requests (plus jitter).
+	CauseMaxRequests
+	// CauseMaxLifetime: it was ready for --max-lifetime (plus jitter).
+	CauseMaxLifetime
 )
 
 var causeNames = []string{"", "started", "rollout", "scale", "notified", "delay", "ready-timeout",
-	"aborted", "shutdown", "crashed", "drained", "killed", "forced", "output"}
+	"aborted", "shutdown", "crashed", "drained", "killed", "forced", "output",
+	"watchdog", "memory", "max-requests", "max-lifetime"}
+
+// Recycle reports whether c is one of the recycle causes.
+func (c Cause) Recycle() bool { return c >= CauseWatchdog && c <= CauseMaxLifetime }
 
 func (c Cause) String() string { return enumText(causeNames, "Cause", int(c)) }
 

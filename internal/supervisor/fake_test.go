@@ -254,3 +254,5 @@ func isStep(id int, step Step) func(Event) bool {
 
 // proc9 is an exit with status 9.
 func proc9() proc.Exit { return proc.Exit{Code: 9} }
+
+func (p *fakeProc) Continue() {}

@@ -23,7 +23,7 @@ func TestReadyIsToldToAnObservingProcessAndItsProxyFiguresShow(t *testing.T) {
 	s := New(Options{})
 	s.spec = &Spec{}
 	p := &observedProc{fakeProc: &fakeProc{pid: 7}}
-	w := &worker{id: 1, state: Starting, proc: p, pid: 7}
+	w := &worker{id: 1, state: Starting, proc: p, pid: 7, spec: s.spec}
 	s.workers[w.id] = w
 	s.markReady(w, CauseNotified)
 	if p.marked != 1 || w.state != Ready {

@@ -23,7 +23,7 @@ func (s *Supervisor) onExit(e exitEvent) {
 		s.note(levelError, "exit: %v", err)
 	}
 	delete(s.workers, w.id)
-	if s.rolloutWorkerExited(w) {
+	if s.rolloutWorkerExited(w) || s.recycleWorkerExited(w) {
 		return
 	}
 	var sl *slot
@@ -55,6 +55,7 @@ func (s *Supervisor) scale(n int) {
 	for i := old - 1; i >= n; i-- {
 		sl := s.slots[i]
 		s.cancelRespawn(sl)
+		s.cancelRecycle(i, CauseScale)
 		if sl.current != nil {
 			s.drain(sl.current, CauseScale)
 			sl.current = nil

@@ -17,6 +17,7 @@ func (s *Supervisor) emit(step Step, slot, pid int, format string, args ...any) 
 
 // beginRollout starts r: from here on, step drives it as events arrive.
 func (s *Supervisor) beginRollout(r *rollout) {
+	s.suspendRecycles()
 	s.rollout = r
 	s.emit(StepStarted, -1, 0, "rollout %d: replacing %d workers with generation %d (%s, %d at a time)",
 		r.id, r.total, r.spec.Generation, r.strategy, r.parallel)
@@ -188,4 +189,6 @@ func (s *Supervisor) finishRollout() {
 	s.rollout = nil
 	r.done <- st
 	s.afterRollout()
+	s.pumpRecycles()
+	s.armMemoryTick() // the new generation may have a --max-memory
 }

@@ -25,6 +25,8 @@ type Spec struct {
 	// Proxy mode only.
 	PortEnv      string
 	DrainTimeout time.Duration
+	// Limits: the watchdog and the recycling limits (0: off).
+	Limits config.Limits
 }
 
 // SpecFrom builds a generation's spec from a validated config.
@@ -33,7 +35,7 @@ func SpecFrom(c config.Config, gen int) *Spec {
 		Generation: gen, Command: c.Command, Env: c.Env, Dir: c.Dir,
 		Ready: c.Ready, ReadyTimeout: c.ReadyTimeout,
 		StopSignal: c.StopSignal, StopTimeout: c.StopTimeout + c.DrainTimeout,
-		PortEnv: c.PortEnv, DrainTimeout: c.DrainTimeout,
+		PortEnv: c.PortEnv, DrainTimeout: c.DrainTimeout, Limits: c.Limits,
 	}
 }
 
@@ -41,7 +43,7 @@ func SpecFrom(c config.Config, gen int) *Spec {
 func (sp *Spec) launch(id, slot int) proc.Launch {
 	l := proc.Launch{ID: id, Slot: slot, Generation: sp.Generation, Command: sp.Command,
 		Env: sp.Env, Dir: sp.Dir, Notify: sp.Ready.Kind == config.ReadyNotify, Ready: sp.Ready,
-		PortEnv: sp.PortEnv, DrainTimeout: sp.DrainTimeout}
+		PortEnv: sp.PortEnv, DrainTimeout: sp.DrainTimeout, Watchdog: sp.Limits.Watchdog}
 	if sp.Ready.Kind == config.ReadyOutput {
 		l.ReadyOutput = sp.Ready.Output
 	}

@@ -108,6 +108,8 @@ func (w *worker) exitText(from State, cause Cause) string {
 		return "not ready within --ready-timeout " + w.spec.ReadyTimeout.String()
 	case cause == CauseKilled:
 		return "did not exit within --stop-timeout " + w.spec.StopTimeout.String()
+	case w.stop == CauseWatchdog:
+		return "stopped as hung by its watchdog"
 	case cause == CauseCrashed && from == Starting:
 		return "exited before it was ready"
 	case cause == CauseCrashed:
@@ -116,9 +118,10 @@ func (w *worker) exitText(from State, cause Cause) string {
 	return ""
 }
 
-// failed reports whether w ended as a failure: a crash, or never ready in time.
+// failed reports whether w ended as a failure: a crash, never ready in
+// time, or stopped as hung by its watchdog.
 func (w *worker) failed() bool {
-	return w.stop == 0 || w.stop == CauseReadyTimeout
+	return w.stop == 0 || w.stop == CauseReadyTimeout || w.stop == CauseWatchdog
 }
 
 // uptime is how long w ran.

@@ -23,6 +23,9 @@ type Status struct {
 	Seq         uint64         `json:"event_seq"`            // the last event published before this snapshot
 	Sockets     []SocketStatus `json:"sockets"`
 	Workers     []WorkerStatus `json:"workers"`
+	// Recycled counts the workers started in place of a ready one, by
+	// cause: watchdog, memory, max-requests, max-lifetime.
+	Recycled map[Cause]int `json:"recycled,omitempty"`
 	// Filled in by the master from the event stream, not by the supervisor.
 	Rollout *RolloutStatus `json:"rollout,omitempty"` // running, else the last one
 	Master  *MasterStatus  `json:"master,omitempty"`
@@ -80,6 +83,9 @@ type WorkerStatus struct {
 	// memory and CPU use (since the last status, else over its life).
 	RSS int64   `json:"rss_bytes"`
 	CPU float64 `json:"cpu_percent"`
+	// Recycling is why it is being replaced (watchdog, memory, ...) while
+	// its replacement starts.
+	Recycling Cause `json:"recycling,omitempty"`
 	// Proxy is the worker's private port and load, in proxy mode.
 	Proxy *proc.ProxyStatus `json:"proxy,omitempty"`
 }
@@ -103,6 +109,12 @@ func (s *Supervisor) snapshot() Status {
 		StopTimeout: s.spec.StopTimeout.Seconds(), Seq: s.bus.Seq(),
 		Sockets: append([]SocketStatus{}, s.opts.Sockets...), Workers: []WorkerStatus{},
 	}
+	if len(s.recycled) > 0 {
+		st.Recycled = map[Cause]int{}
+		for c, n := range s.recycled {
+			st.Recycled[c] = n
+		}
+	}
 	for _, w := range s.workers {
 		restarts := 0
 		if w.slot < len(s.slots) {
@@ -110,7 +122,7 @@ func (s *Supervisor) snapshot() Status {
 		}
 		ws := WorkerStatus{
 			Slot: w.slot, PID: w.pid, Generation: w.gen, State: w.state,
-			Uptime: now.Sub(w.started).Seconds(), Restarts: restarts, Status: w.status, Dir: w.dir,
+			Uptime: now.Sub(w.started).Seconds(), Restarts: restarts, Status: w.status, Dir: w.dir, Recycling: w.recycle,
 		}
 		if pr, ok := w.proc.(proc.ProxyReporter); ok {
 			ps := pr.ProxyStatus()

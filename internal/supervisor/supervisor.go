@@ -29,6 +29,18 @@ type Options struct {
 	// Carried over from the master this one replaced (an upgrade): the
 	// last generation it started and how many rollouts it ran.
 	Generation, Rollouts int
+	// Memory reads the memory, in bytes, of each worker given by its pid
+	// (which is its process group's id), for --max-memory; a worker it
+	// cannot read is left out. MemoryKind names what it measures, for the
+	// log. Nil: proc.GroupRSS, "RSS of its process group" (a cgroup's
+	// memory.current can be plugged in here).
+	Memory     func(pids []int) map[int]int64
+	MemoryKind string
+	// LimitsInterval is how often memory is read; 0: DefaultLimitsInterval.
+	LimitsInterval time.Duration
+	// Jitter returns a random number in [0, n) for the recycling limits'
+	// jitter; nil: math/rand.
+	Jitter func(n int64) int64
 }
 
 // Supervisor owns the workers. Create with New, then call Run once.
@@ -53,6 +65,16 @@ type Supervisor struct {
 	rollout  *rollout
 	compat   string
 	allReady chan struct{} // closed once every slot first has a ready worker
+
+	// Recycling (recycle.go, limits.go).
+	memory       func(pids []int) map[int]int64
+	memoryKind   string
+	interval     time.Duration
+	jitter       func(n int64) int64
+	memTicking   bool                // a memory check is pending
+	recycleQueue []*worker           // workers waiting for their recycle, in order
+	recycling    map[int]*recycleJob // slot → the recycle in flight there
+	recycled     map[Cause]int       // recycles started, by cause
 }
 
 // slot is one position of the pool.
@@ -72,9 +94,20 @@ func New(opts Options) *Supervisor {
 		opts: opts, clock: opts.Clock, bus: opts.Bus, events: make(chan any, 64), done: make(chan struct{}),
 		cfg: opts.Config, workers: map[int]*worker{}, allReady: make(chan struct{}),
 		nextGen: opts.Generation, rollouts: opts.Rollouts,
+		memory: opts.Memory, memoryKind: opts.MemoryKind, interval: opts.LimitsInterval, jitter: opts.Jitter,
+		recycling: map[int]*recycleJob{}, recycled: map[Cause]int{},
 	}
 	if s.clock == nil {
 		s.clock = clock.Real{}
+	}
+	if s.memory == nil {
+		s.memory, s.memoryKind = proc.GroupRSS, DefaultMemoryKind
+	}
+	if s.interval <= 0 {
+		s.interval = DefaultLimitsInterval
+	}
+	if s.jitter == nil {
+		s.jitter = randomJitter
 	}
 	if s.bus == nil {
 		s.bus = NewBus()
@@ -166,6 +199,7 @@ func (s *Supervisor) Run(ctx context.Context, signals <-chan os.Signal) error {
 		s.slots = append(s.slots, sl)
 		s.start(sl, CauseStarted)
 	}
+	s.armMemoryTick()
 	s.loop(ctx, signals)
 	s.setPhase(PhaseStopped)
 	return nil
@@ -201,6 +235,14 @@ func (s *Supervisor) handle(ev any) {
 		e.serve(s)
 	case watchEvent:
 		s.onWatch(e)
+	case recycleEvent:
+		s.onRecycle(e)
+	case retryEvent:
+		s.onRetry(e)
+	case memoryTick:
+		s.onMemoryTick()
+	case memoryReading:
+		s.onMemoryReading(e)
 	}
 }
 
@@ -232,6 +274,7 @@ func (s *Supervisor) beginStop(force bool) {
 	for _, sl := range s.slots {
 		s.cancelRespawn(sl)
 	}
+	s.recycling, s.recycleQueue = map[int]*recycleJob{}, nil
 	if force && s.phase != PhaseKilling {
 		s.setPhase(PhaseKilling)
 	}

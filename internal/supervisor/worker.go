@@ -28,6 +28,11 @@ type worker struct {
 	kill          Cause     // CauseKilled or CauseForced once SIGKILLed; else 0
 	exit          proc.Exit // how it exited, once exited
 	tail          []string  // its last output, once exited
+	// The watchdog and recycling (limits.go, recycle.go).
+	watchdog time.Duration // its interval: --watchdog, or its own WATCHDOG_USEC=
+	wd       clock.Timer   // the watchdog's deadline while ready
+	wdSeq    int           // invalidates a deadline re-armed since
+	recycle  Cause         // why it is being recycled; 0 if it is not
 }
 
 // exitEvent reports a worker's process has exited and its output is read.
@@ -46,21 +51,23 @@ type notifyEvent struct {
 type timerKind int
 
 const (
-	readyDeadline timerKind = iota + 1 // --ready-timeout passed
-	readyDelay                         // --ready delay:DUR passed
-	stopDeadline                       // --stop-timeout passed
+	readyDeadline    timerKind = iota + 1 // --ready-timeout passed
+	readyDelay                            // --ready delay:DUR passed
+	stopDeadline                          // --stop-timeout passed
+	watchdogDeadline                      // no WATCHDOG=1 within its interval
 )
 
 type timerEvent struct {
 	w    *worker
 	kind timerKind
+	seq  int // watchdogDeadline: the worker's wdSeq when armed
 }
 
 // spawn starts a worker process for slot running spec; cause says why
 // (first start or respawn, rollout, scale).
 func (s *Supervisor) spawn(slot int, spec *Spec, cause Cause) (*worker, error) {
 	s.nextID++
-	w := &worker{id: s.nextID, slot: slot, gen: spec.Generation, spec: spec}
+	w := &worker{id: s.nextID, slot: slot, gen: spec.Generation, spec: spec, watchdog: spec.Limits.Watchdog}
 	p, err := s.opts.Launcher.Launch(spec.launch(w.id, slot),
 		func(n wire.Notify) { s.post(notifyEvent{w: w, msg: n}) },
 		func(exit proc.Exit) { s.post(exitEvent{w: w, exit: exit}) })
@@ -89,6 +96,7 @@ func (s *Supervisor) stopTimers(w *worker) {
 		t.Stop()
 	}
 	w.timers = nil
+	s.disarmWatchdog(w)
 }
 
 // drain asks w to exit for cause: the stop signal, then SIGKILL to its
@@ -102,6 +110,9 @@ func (s *Supervisor) drain(w *worker, cause Cause) {
 		return
 	}
 	s.stopTimers(w)
+	// A stopped worker (SIGSTOP, or hung in one) could act on neither its
+	// requests in flight nor the stop signal: like systemd, wake it first.
+	w.proc.Continue()
 	if err := w.proc.Signal(w.spec.StopSignal); err != nil {
 		s.note(levelWarn, "slot %d: signal worker pid %d: %v", w.slot, w.pid, err)
 	}
@@ -129,6 +140,8 @@ func (s *Supervisor) onTimer(e timerEvent) {
 		s.drain(w, CauseReadyTimeout)
 	case e.kind == stopDeadline && w.state == Draining:
 		s.killNow(w, CauseKilled)
+	case e.kind == watchdogDeadline && w.state == Ready && e.seq == w.wdSeq:
+		s.watchdogMissed(w)
 	}
 }
 
@@ -143,6 +156,7 @@ func (s *Supervisor) onNotify(e notifyEvent) {
 	if e.msg.Ready && w.state == Starting {
 		s.markReady(w, readyCause(w.spec))
 	}
+	s.onWatchdogNotify(w, e.msg)
 }
 
 // readyCause names what a READY=1 from the launcher meant: the worker's
@@ -165,6 +179,8 @@ func (s *Supervisor) markReady(w *worker, cause Cause) {
 	if o, ok := w.proc.(proc.ReadyObserver); ok {
 		o.MarkedReady()
 	}
+	s.armLimits(w)
+	s.recycleWorkerReady(w)
 	s.rolloutWorkerReady(w)
 	s.checkAllReady()
 }

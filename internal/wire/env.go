@@ -13,6 +13,8 @@ const (
 	EnvListenPID     = "LISTEN_PID"
 	EnvListenFDNames = "LISTEN_FDNAMES"
 	EnvNotifySocket  = "NOTIFY_SOCKET"
+	EnvWatchdogUSec  = "WATCHDOG_USEC"
+	EnvWatchdogPID   = "WATCHDOG_PID"
 	EnvSlot          = "BATON_SLOT"
 	EnvGeneration    = "BATON_GENERATION"
 )

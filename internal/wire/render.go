@@ -1,8 +1,10 @@
 package wire
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The master's side of the protocols: what it puts in a worker's
@@ -34,6 +36,40 @@ func WithListenPID(env []string, pid int) []string {
 	return set(env, EnvListenPID, strconv.Itoa(pid))
 }
 
+// WithWatchdogPID returns env with WATCHDOG_PID set to pid when env
+// enables the watchdog (has WATCHDOG_USEC), else env unchanged: like
+// LISTEN_PID, only the worker itself knows its pid (sd_watchdog_enabled
+// ignores WATCHDOG_USEC meant for another process).
+func WithWatchdogPID(env []string, pid int) []string {
+	if lookup(env, EnvWatchdogUSec) == "" {
+		return env
+	}
+	return set(env, EnvWatchdogPID, strconv.Itoa(pid))
+}
+
+// WatchdogEnv returns the WATCHDOG_USEC assignment for interval d.
+func WatchdogEnv(d time.Duration) string {
+	return EnvWatchdogUSec + "=" + strconv.FormatInt(d.Microseconds(), 10)
+}
+
+// ParseWatchdog reads WATCHDOG_USEC and WATCHDOG_PID as getenv returns
+// them, as sd_watchdog_enabled does: the interval, or 0 when the watchdog
+// is off or meant for another process (WATCHDOG_PID set and not pid).
+func ParseWatchdog(getenv func(string) string, pid int) (time.Duration, error) {
+	raw := getenv(EnvWatchdogUSec)
+	if raw == "" {
+		return 0, nil
+	}
+	d, ok := parseUSec(raw)
+	if !ok {
+		return 0, fmt.Errorf("parse %s=%q: want microseconds", EnvWatchdogUSec, raw)
+	}
+	if p := getenv(EnvWatchdogPID); p != "" && parsePID(p) != pid {
+		return 0, nil
+	}
+	return d, nil
+}
+
 // NotifyEnv returns the NOTIFY_SOCKET assignment for a socket at path.
 func NotifyEnv(path string) string { return EnvNotifySocket + "=" + path }
 
@@ -45,7 +81,8 @@ func WorkerEnv(slot, generation int) []string {
 // MasterOnly lists the variables that describe one process's own
 // activation or baton's per-worker values: a worker must not inherit the
 // master's.
-var MasterOnly = []string{EnvListenFDs, EnvListenPID, EnvListenFDNames, EnvNotifySocket, EnvSlot, EnvGeneration, EnvHandover}
+var MasterOnly = []string{EnvListenFDs, EnvListenPID, EnvListenFDNames, EnvNotifySocket, EnvSlot, EnvGeneration, EnvHandover,
+	EnvWatchdogUSec, EnvWatchdogPID}
 
 // Without returns env without the variables named in keys.
 func Without(env []string, keys ...string) []string {
