@@ -2,6 +2,7 @@ package proc
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"strconv"
 	"strings"
@@ -59,4 +60,18 @@ func groupAndRSS(stat []byte) (pgrp int, pages int64, ok bool) {
 	g, err1 := strconv.Atoi(f[2])
 	p, err2 := strconv.ParseInt(f[21], 10, 64)
 	return g, p, err1 == nil && err2 == nil
+}
+
+// Stopped reports whether pid is stopped (state T, by SIGSTOP or a job
+// control signal, or t, by a debugger), from /proc.
+func Stopped(pid int) (bool, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false, err
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+2 >= len(b) {
+		return false, errors.New("malformed /proc stat")
+	}
+	return b[i+2] == 'T' || b[i+2] == 't', nil
 }

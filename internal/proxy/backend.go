@@ -25,6 +25,11 @@ type Backend struct {
 	// Transport is this backend's own upstream transport (http), so its
 	// idle connections can be closed alone when it drains.
 	Transport *http.Transport
+
+	// --max-requests: reached is called once served reaches limit.
+	limit   atomic.Uint64
+	reached atomic.Pointer[func()]
+	hit     atomic.Bool
 }
 
 // NewBackend describes the worker with launch id id listening on port.
@@ -42,7 +47,26 @@ func (b *Backend) Served() uint64 { return b.served.Load() }
 // under its lock, so that a removed backend is never acquired again.
 func (b *Backend) acquire() {
 	b.open.Add(1)
-	b.served.Add(1)
+	b.checkLimit(b.served.Add(1))
+}
+
+// limitServed calls reached, once, when served reaches n (at once if it
+// already has).
+func (b *Backend) limitServed(n uint64, reached func()) {
+	b.reached.Store(&reached)
+	b.limit.Store(n)
+	b.checkLimit(b.served.Load())
+}
+
+// checkLimit calls the limit's function, in its own goroutine (acquire
+// runs under the pool's lock), the first time served reaches it.
+func (b *Backend) checkLimit(served uint64) {
+	if lim := b.limit.Load(); lim == 0 || served < lim || !b.hit.CompareAndSwap(false, true) {
+		return
+	}
+	if f := b.reached.Load(); f != nil {
+		go (*f)()
+	}
 }
 
 // Release ends one connection or request that a pick or Acquire counted.

@@ -48,6 +48,7 @@ func (l *Launcher) Launch(spec proc.Launch, onNotify func(wire.Notify), onExit f
 		b.Transport = NewTransport()
 	}
 	p := newProcess(l, b, spec)
+	p.onNotify = onNotify
 	inner, err := l.Inner.Launch(spec, onNotify, func(e proc.Exit) { p.exited(); onExit(e) })
 	if err != nil {
 		l.ports.give(port)
@@ -70,9 +71,14 @@ type process struct {
 	ctx    context.Context // ends when the worker drains or exits
 	cancel context.CancelFunc
 	st     state
+	// onNotify reports to the supervisor: a passed readiness probe as
+	// READY=1, a passed liveness probe as WATCHDOG=1.
+	onNotify func(wire.Notify)
 }
 
 var (
-	_ proc.ReadyObserver = (*process)(nil)
-	_ proc.ProxyReporter = (*process)(nil)
+	_ proc.ReadyObserver  = (*process)(nil)
+	_ proc.ProxyReporter  = (*process)(nil)
+	_ proc.RotationLeaver = (*process)(nil)
+	_ proc.RequestLimiter = (*process)(nil)
 )

@@ -16,6 +16,7 @@ type rotation int
 const (
 	outside rotation = iota // started, not ready yet
 	inside                  // ready: picks may return it
+	benched                 // hung (its watchdog fired): out of rotation, its drain to come
 	leaving                 // draining: out of rotation, its stop signal pending or sent
 	gone                    // exited
 )
@@ -49,8 +50,22 @@ func (p *process) move(to rotation, from ...rotation) bool {
 func (p *process) MarkedReady() {
 	if p.move(inside, outside) {
 		p.l.Pool.Add(p.b)
+		if p.spec.Watchdog > 0 && !p.spec.Notify {
+			go p.liveness()
+		}
 	}
 }
+
+// LeaveRotation takes a hung worker out of the rotation at once; its
+// requests in flight stay, and its drain comes with the stop signal.
+func (p *process) LeaveRotation() {
+	if p.move(benched, inside) {
+		p.l.Pool.Remove(p.b)
+	}
+}
+
+// LimitRequests calls reached once the worker has taken n requests.
+func (p *process) LimitRequests(n uint64, reached func()) { p.b.limitServed(n, reached) }
 
 // Signal is the supervisor asking the worker to stop: the worker leaves
 // the rotation at once, and the signal is sent once its connections or
@@ -58,7 +73,7 @@ func (p *process) MarkedReady() {
 // --proxy http, its idle upstream connections are closed, so that even
 // a program that dies at once on the signal loses nothing.
 func (p *process) Signal(sig syscall.Signal) error {
-	if !p.move(leaving, outside, inside) {
+	if !p.move(leaving, outside, inside, benched) {
 		return p.Process.Signal(sig) // a second signal, or after the exit
 	}
 	p.l.Pool.Remove(p.b)
