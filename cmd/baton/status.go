@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -82,6 +83,7 @@ func printStatus(out io.Writer, st supervisor.Status) {
 		fmt.Fprintf(out, "  sockets healed after a worker shut them down: %d, output writes lost: %d, events dropped: %d\n",
 			m.SocketsHealed, m.OutputLost, m.EventsDropped)
 	}
+	printRecycled(out, st.Recycled)
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SOCKET\tFD\tADDRESS")
 	for _, s := range st.Sockets {
@@ -108,6 +110,20 @@ func printStatus(out io.Writer, st supervisor.Status) {
 			fmt.Fprintf(out, "  error: %s\n", r.Error)
 		}
 	}
+}
+
+// printRecycled prints how many workers were recycled, by cause.
+func printRecycled(out io.Writer, recycled map[supervisor.Cause]int) {
+	if len(recycled) == 0 {
+		return
+	}
+	var parts []string
+	for _, c := range []supervisor.Cause{supervisor.CauseWatchdog, supervisor.CauseMemory, supervisor.CauseMaxRequests, supervisor.CauseMaxLifetime} {
+		if n := recycled[c]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", c, n))
+		}
+	}
+	fmt.Fprintf(out, "  workers recycled: %s\n", strings.Join(parts, ", "))
 }
 
 // printMaster prints baton's version and the master's upgrades: the one

@@ -25,6 +25,10 @@ const (
 	RestartReadyTimeout = "ready-timeout"
 	RestartRollout      = "rollout"
 	RestartScale        = "scale"
+	RestartWatchdog     = "watchdog"
+	RestartMemory       = "memory"
+	RestartMaxRequests  = "max-requests"
+	RestartMaxLifetime  = "max-lifetime"
 	ResultDone          = "done"
 	ResultFailed        = "failed"
 	ResultRefused       = "refused"
@@ -51,7 +55,7 @@ func NewMetrics(status StatusFunc) *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		restarts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "baton_worker_restarts_total",
-			Help: "Workers started in place of another, by cause: crash, ready-timeout, rollout, scale."}, []string{"cause"}),
+			Help: "Workers started in place of another, by cause: crash, ready-timeout, rollout, scale, and the recycles: watchdog, memory, max-requests, max-lifetime."}, []string{"cause"}),
 		rollouts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "baton_rollouts_total",
 			Help: "Rollouts by result: done, failed, refused."}, []string{"result"}),
 		upgrades: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "baton_master_upgrades_total",
@@ -65,7 +69,8 @@ func NewMetrics(status StatusFunc) *Metrics {
 		rolloutTime: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "baton_rollout_duration_seconds",
 			Help: "Time a rollout took, done or failed.", Buckets: durationBuckets}),
 	}
-	for _, c := range []string{RestartCrash, RestartReadyTimeout, RestartRollout, RestartScale} {
+	for _, c := range []string{RestartCrash, RestartReadyTimeout, RestartRollout, RestartScale,
+		RestartWatchdog, RestartMemory, RestartMaxRequests, RestartMaxLifetime} {
 		m.restarts.WithLabelValues(c)
 	}
 	for _, r := range []string{ResultDone, ResultFailed, ResultRefused} {
@@ -107,6 +112,8 @@ func (m *Metrics) worker(e supervisor.Event) {
 		m.restarts.WithLabelValues(RestartRollout).Inc()
 	case e.To == supervisor.Starting && e.Cause == supervisor.CauseScale:
 		m.restarts.WithLabelValues(RestartScale).Inc()
+	case e.To == supervisor.Starting && e.Cause.Recycle():
+		m.restarts.WithLabelValues(e.Cause.String()).Inc()
 	case e.To == supervisor.Draining && e.Cause == supervisor.CauseReadyTimeout:
 		m.restarts.WithLabelValues(RestartReadyTimeout).Inc()
 	case e.To == supervisor.Exited:

@@ -55,6 +55,10 @@ func (l *eventLog) write(e supervisor.Event) {
 	case supervisor.KindBackoff:
 		l.log.Info("respawn backing off", "slot", e.Slot, "delay", e.Delay.String(), "consecutive_crashes", e.Crashes)
 	case supervisor.KindNote:
+		if e.Cause.Recycle() {
+			l.log.Log(nil, e.Level, e.Text, "slot", e.Slot, "pid", e.PID, "gen", e.Generation, "cause", e.Cause.String())
+			return
+		}
 		l.log.Log(nil, e.Level, e.Text)
 	}
 }
@@ -116,7 +120,11 @@ func (l *eventLog) rollout(e supervisor.Event) {
 func (l *eventLog) phase(e supervisor.Event) {
 	switch e.Phase {
 	case supervisor.PhaseRunning:
-		l.log.Info("master started", "name", l.cfg.Name, "pid", os.Getpid(), "workers", l.cfg.Workers, "sockets", socketList(l.socks))
+		attrs := []any{"name", l.cfg.Name, "pid", os.Getpid(), "workers", l.cfg.Workers, "sockets", socketList(l.socks)}
+		if lim := l.cfg.Limits.String(); lim != "" {
+			attrs = append(attrs, "limits", lim)
+		}
+		l.log.Info("master started", attrs...)
 	case supervisor.PhaseDraining:
 		if l.cfg.Mode == config.ModeProxy {
 			l.log.Info("stopping: draining all workers", "workers", e.Workers, "drain_timeout", l.cfg.DrainTimeout.String(), "stop_timeout", l.cfg.StopTimeout.String())
