@@ -8,6 +8,9 @@
 //     when there is none. [Listeners] returns all of them.
 //   - [Ready], [Status], [Stopping] and [Notify] speak systemd's notify
 //     protocol to $NOTIFY_SOCKET; without it they do nothing.
+//   - [Watchdog] sends WATCHDOG=1 while a check passes, for the
+//     supervisor's watchdog (baton's --watchdog, systemd's WatchdogSec=);
+//     Serve and Run do it themselves when WATCHDOG_USEC asks for it.
 //   - [Serve] serves an *http.Server, reports READY=1 once it accepts,
 //     and when its context ends (see [SignalContext]: SIGTERM or SIGINT)
 //     drains without the keep-alive close race, then runs [OnShutdown]

@@ -95,3 +95,19 @@ func ExampleRun() {
 	fmt.Println(worker.Run(ctx, serve, shutdown))
 	// Output: <nil>
 }
+
+// Under baton's --watchdog (or systemd's WatchdogSec=) the supervisor
+// sets WATCHDOG_USEC; Serve and Run then ping by themselves, and
+// WatchdogCheck makes each ping depend on a real check. Run alone, no
+// watchdog is on and Watchdog returns at once.
+func ExampleWatchdog() {
+	interval, err := worker.WatchdogInterval()
+	fmt.Println(interval, err)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	db := func(ctx context.Context) error { return nil } // e.g. a SELECT 1 on the database
+	fmt.Println(worker.Watchdog(ctx, db))
+	// Output:
+	// 0s <nil>
+	// <nil>
+}

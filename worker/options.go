@@ -33,6 +33,7 @@ type options struct {
 	hookTimeout  time.Duration
 	hooks        []func(context.Context) error
 	notify       bool
+	check        func(context.Context) error
 	log          *slog.Logger
 }
 
@@ -73,6 +74,16 @@ func OnShutdown(hook func(context.Context) error) Option {
 // WithoutNotify stops Serve and Run from sending READY=1 and
 // STOPPING=1 themselves, for a program that reports on its own.
 func WithoutNotify() Option { return func(o *options) { o.notify = false } }
+
+// WatchdogCheck sets the check that gates each WATCHDOG=1 that Serve and
+// Run send while the server runs, when the supervisor asked for them
+// (WATCHDOG_USEC: baton's --watchdog, systemd's WatchdogSec=): see
+// Watchdog. Without it every ping is sent, which proves that the process
+// runs (it is not stopped, nor stuck with every thread), not that its
+// handlers answer.
+func WatchdogCheck(check func(context.Context) error) Option {
+	return func(o *options) { o.check = check }
+}
 
 // Logger sets where Serve and Run log: one line when the drain ends
 // (Info; Warn when cut off at the deadline), a failed notification or

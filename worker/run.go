@@ -12,7 +12,9 @@ import (
 //
 // serve runs the server until it stops; it calls ready once it accepts
 // work, and Run then sends READY=1 (with STATUS=serving) once; a serve
-// that never calls ready is never reported ready. When ctx ends,
+// that never calls ready is never reported ready. From then until the
+// drain, when the supervisor runs a watchdog (WATCHDOG_USEC), Run sends
+// WATCHDOG=1 every half interval (see Watchdog and WatchdogCheck). When ctx ends,
 // or serve returns on its own, Run sends STOPPING=1 (with
 // STATUS=draining) and calls shutdown exactly once with a context that
 // ends at DrainTimeout; shutdown must stop accepting, finish or cut off
@@ -26,7 +28,16 @@ func Run(ctx context.Context, serve func(ready func()) error, shutdown func(cont
 	o := newOptions(opts)
 	served := make(chan error, 1)
 	var once sync.Once
-	ready := func() { once.Do(func() { o.send("READY=1\nSTATUS=serving") }) }
+	pings, stopPings := context.WithCancel(ctx)
+	defer stopPings()
+	ready := func() {
+		once.Do(func() {
+			o.send("READY=1\nSTATUS=serving")
+			if o.notify {
+				go o.watchdog(pings)
+			}
+		})
+	}
 	go func() { served <- serve(ready) }()
 
 	var serveErr error
@@ -36,6 +47,7 @@ func Run(ctx context.Context, serve func(ready func()) error, shutdown func(cont
 		returned = true
 	case <-ctx.Done():
 	}
+	stopPings() // a draining worker is no longer watched
 	o.send("STOPPING=1\nSTATUS=draining")
 	o.log.Debug("draining", "drain_timeout", o.drainTimeout)
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.drainTimeout)
@@ -82,6 +94,13 @@ func (o *options) runHooks(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// watchdog pings the supervisor's watchdog, if it has one, until ctx ends.
+func (o *options) watchdog(ctx context.Context) {
+	if err := Watchdog(ctx, o.check); err != nil {
+		o.log.Warn("watchdog: not pinging", "err", err)
+	}
 }
 
 // send sends a notify datagram unless WithoutNotify; a failure is logged,

@@ -1,7 +1,8 @@
 // Command hello is baton's example server, built only on package worker:
 // it takes its socket from baton or systemd (the one named "http", or the
 // only one), or binds -addr when run alone; reports READY=1 once it
-// serves; answers every request with one JSON line naming the process
+// serves (and, under baton's --watchdog or systemd's WatchdogSec=,
+// WATCHDOG=1 every half interval while it serves); answers every request with one JSON line naming the process
 // that served it; and drains on SIGTERM.
 //
 //	curl localhost:8080/             {"pid":123,"slot":"0","generation":"1","dir":"/srv/app","version":"42"}
