@@ -1,0 +1,220 @@
+package e2e
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton/internal/supervisor"
+)
+
+var (
+	limitServerOnce sync.Once
+	limitServerPath string
+	limitServerErr  error
+)
+
+// limitServer builds testdata/limitserver once, beside the baton binary.
+func limitServer(t *testing.T) string {
+	t.Helper()
+	limitServerOnce.Do(func() {
+		limitServerPath = filepath.Join(filepath.Dir(batonBin), "limitserver")
+		out, err := exec.Command("go", "build", "-o", limitServerPath, "./testdata/limitserver").CombinedOutput()
+		if err != nil {
+			limitServerErr = err
+			t.Logf("%s", out)
+		}
+	})
+	if limitServerErr != nil {
+		t.Fatalf("build limitserver: %v", limitServerErr)
+	}
+	return limitServerPath
+}
+
+// recycled is how many workers were recycled for cause.
+func (m *master) recycled(cause supervisor.Cause) int { return m.status().Recycled[cause] }
+
+// stopWorker SIGSTOPs pid (and SIGCONTs it at the end, if it is left).
+func stopWorker(t *testing.T, pid int) {
+	t.Helper()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Kill(pid, syscall.SIGCONT) })
+}
+
+// replacedByWatchdog waits until the stopped worker pid is gone and n
+// workers are ready again, and checks how it went.
+func replacedByWatchdog(t *testing.T, m *master, pid, n int, others []int) {
+	t.Helper()
+	waitFor(t, "the stopped worker replaced", 60*time.Second, func() bool {
+		st := m.status()
+		return st.Recycled[supervisor.CauseWatchdog] == 1 && !slices.Contains(pids(st), pid) && st.ReadyCount() == n
+	})
+	waitFor(t, "the stopped worker gone", 30*time.Second, func() bool { return !alive(pid) })
+	st := m.status()
+	for _, o := range others {
+		if !slices.Contains(pids(st), o) {
+			t.Errorf("worker %d, which answered its watchdog, was replaced: %v", o, pids(st))
+		}
+	}
+	out := m.out.String()
+	for _, want := range []string{"cause=watchdog", "replacing it"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the log lacks %q", want)
+		}
+	}
+}
+
+// noRecycleFor checks, for d, that no worker is recycled: the ones that
+// ping (or pass their probe) stay. A negative check, so it waits d.
+func noRecycleFor(t *testing.T, m *master, d time.Duration) {
+	t.Helper()
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if st := m.status(); st.Recycled != nil {
+			t.Fatalf("a worker was recycled while answering its watchdog: %+v\n%s", st.Recycled, m.out.String())
+		}
+	}
+}
+
+// Inherit mode: hello pings WATCHDOG=1 (the worker library does, at half
+// the interval); a SIGSTOPped worker stops pinging and is replaced, surge
+// first, with cause watchdog. The requests it holds on its keep-alive
+// connections wait, and are answered once the stop signal's SIGCONT wakes
+// it to drain: none fails.
+func TestWatchdogInheritReplacesAStoppedWorker(t *testing.T) {
+	m := startMaster(t, 2, "--name", "wdinherit", "-w", "2", "-l", "127.0.0.1:0", "--watchdog", "3s", "--", helloBin)
+	l := startLoad(t, m.addr(), "/", 8)
+	noRecycleFor(t, m, 4*time.Second)
+	st := m.status()
+	victim, other := st.Workers[0].PID, st.Workers[1].PID
+	stopWorker(t, victim)
+	replacedByWatchdog(t, m, victim, 2, []int{other})
+	if st := m.status(); st.Workers[0].Restarts+st.Workers[1].Restarts != 1 {
+		t.Errorf("a watchdog replacement counts as a restart of its slot: %+v", st.Workers)
+	}
+	l.stop(t)
+}
+
+// Proxy http mode without notify readiness: the liveness probe (a GET of
+// /) stands in for WATCHDOG=1. A SIGSTOPped worker fails it, leaves the
+// rotation at once and is replaced; nothing fails.
+func TestWatchdogProxyHTTPProbeReplacesAStoppedWorker(t *testing.T) {
+	m := startMaster(t, 2, "--name", "wdproxy", "-w", "2", "--mode", "proxy", "--proxy", "http", "-l", "127.0.0.1:0",
+		"--watchdog", "3s", "--", helloBin, "-addr", "127.0.0.1:{port}")
+	l := proxyLoad(t, m.addr(), "POST", "/", 8)
+	noRecycleFor(t, m, 4*time.Second)
+	st := m.status()
+	victim, other := st.Workers[0].PID, st.Workers[1].PID
+	stopWorker(t, victim)
+	replacedByWatchdog(t, m, victim, 2, []int{other})
+	l.stop(t)
+}
+
+// A worker that grows over --max-memory is recycled, surge first, with
+// cause memory; the log names its memory and the limit.
+func TestMaxMemoryRecyclesAWorkerThatGrows(t *testing.T) {
+	srv := limitServer(t)
+	m := startMaster(t, 2, "--name", "maxmem", "-w", "2", "-l", "127.0.0.1:0", "--max-memory", "64M", "--", srv)
+	addr := m.addr()
+	l := startLoad(t, addr, "/", 8)
+	resp, err := http.Get("http://" + addr + "/grow?mb=96")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var grown struct {
+		PID int `json:"pid"`
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err := json.Unmarshal(body, &grown); err != nil || grown.PID == 0 {
+		t.Fatalf("grow: %q %v", body, err)
+	}
+	waitFor(t, "the grown worker recycled", 60*time.Second, func() bool {
+		st := m.status()
+		return st.Recycled[supervisor.CauseMemory] >= 1 && !slices.Contains(pids(st), grown.PID) && st.ReadyCount() == 2
+	})
+	if out := m.out.String(); !strings.Contains(out, "over --max-memory 64M") || !strings.Contains(out, "RSS of its process group") {
+		t.Errorf("the log does not name the memory and the limit")
+	}
+	l.stop(t)
+	if st := m.status(); st.Recycled[supervisor.CauseMemory] != 1 {
+		t.Errorf("workers under the limit were recycled too: %+v", st.Recycled)
+	}
+}
+
+// --max-requests 50 behind --proxy http: each worker is recycled after
+// 50 to 55 requests, under load, and no request fails.
+func TestMaxRequestsRecyclesBehindTheHTTPProxy(t *testing.T) {
+	m := startMaster(t, 2, "--name", "maxreq", "-w", "2", "--mode", "proxy", "--proxy", "http", "-l", "127.0.0.1:0",
+		"--max-requests", "50", "--", helloBin, "-addr", "127.0.0.1:{port}")
+	first := pids(m.status())
+	l := proxyLoad(t, m.addr(), "POST", "/", 4)
+	waitFor(t, "four recycles by request count", 60*time.Second, func() bool {
+		return m.recycled(supervisor.CauseMaxRequests) >= 4
+	})
+	res := l.stop(t)
+	st := m.waitReady(2, 30*time.Second)
+	for _, p := range first {
+		if slices.Contains(pids(st), p) {
+			t.Errorf("worker %d served %d requests and was never recycled", p, res.OK)
+		}
+	}
+}
+
+// --max-lifetime 2s: workers are recycled about every 2 to 2.2 s, under
+// load, and no request fails.
+func TestMaxLifetimeRecyclesUnderLoad(t *testing.T) {
+	m := startMaster(t, 2, "--name", "maxlife", "-w", "2", "-l", "127.0.0.1:0", "--max-lifetime", "2s", "--", helloBin)
+	l := startLoad(t, m.addr(), "/", 8)
+	waitFor(t, "four recycles by lifetime", 60*time.Second, func() bool {
+		return m.recycled(supervisor.CauseMaxLifetime) >= 4
+	})
+	l.stop(t)
+	if out := m.out.String(); !strings.Contains(out, "cause=max-lifetime") {
+		t.Error("the log does not say why workers were replaced")
+	}
+}
+
+func TestLimitsBadInputIsOneLine(t *testing.T) {
+	ok := []string{"-l", "127.0.0.1:0", "--name", "badlim"}
+	cases := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"size", append(ok, "--max-memory", "512MB", "--", "true"), []string{"--max-memory", `"512MB" is not a size`, "512M, 1G or 300MiB"}},
+		{"zero size", append(ok, "--max-memory", "0", "--", "true"), []string{"--max-memory", "greater than 0"}},
+		{"watchdog duration", append(ok, "--watchdog", "often", "--", "true"), []string{"--watchdog", `"often" is not a duration`}},
+		{"watchdog too short", append(ok, "--watchdog", "1ms", "--", "true"), []string{"--watchdog", "100ms or more"}},
+		{"watchdog without notify", append(ok, "--watchdog", "5s", "--ready", "delay:1s", "--", "true"), []string{"--watchdog", "needs --ready notify"}},
+		{"lifetime", append(ok, "--max-lifetime", "0", "--", "true"), []string{"--max-lifetime", "greater than 0"}},
+		{"requests in inherit mode", append(ok, "--max-requests", "100", "--", "true"), []string{"--max-requests", "only valid with --mode proxy --proxy http"}},
+		{"requests behind tcp", append(ok, "--mode", "proxy", "--max-requests", "100", "--", "true"), []string{"--max-requests", "--proxy http"}},
+		{"negative requests", append(ok, "--mode", "proxy", "--proxy", "http", "--max-requests", "-1", "--", "true"), []string{"--max-requests", "-1 is not valid"}},
+	}
+	env := append(os.Environ(), "XDG_RUNTIME_DIR="+runtimeDir(t))
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, stderr, code := runBaton(t, env, append([]string{"run"}, tc.args...)...)
+			line := strings.TrimSuffix(stderr, "\n")
+			if code != 2 || line == "" || strings.Contains(line, "\n") {
+				t.Fatalf("exit %d, stderr %q: want exit 2 and one line", code, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(line, w) {
+					t.Fatalf("error line %q lacks %q", line, w)
+				}
+			}
+		})
+	}
+}
