@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonhq/baton/internal/loadtest"
 	"github.com/batonhq/baton/internal/supervisor"
 )
 
@@ -38,6 +40,25 @@ func limitServer(t *testing.T) string {
 		t.Fatalf("build limitserver: %v", limitServerErr)
 	}
 	return limitServerPath
+}
+
+// patientLoad is a never-retrying load whose requests may wait a minute:
+// the requests a hung worker holds wait for its watchdog (seconds) and
+// for its replacement to be ready before the stop signal's SIGCONT wakes
+// it to answer them, which takes longer than the default 10 s timeout
+// when the machine is loaded (a Python server may take 5 s to start).
+func patientLoad(t *testing.T, addr, method string, conns int) *load {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &load{cancel: cancel, done: make(chan loadtest.Result, 1), pc: newPidCounter()}
+	go func() {
+		res, err := loadtest.Run(ctx, loadtest.Options{Addr: addr, Method: method, Conns: conns, RequestTimeout: time.Minute})
+		if err != nil {
+			t.Errorf("load: %v", err)
+		}
+		l.done <- res
+	}()
+	return l
 }
 
 // recycled is how many workers were recycled for cause.
@@ -93,7 +114,7 @@ func noRecycleFor(t *testing.T, m *master, d time.Duration) {
 // it to drain: none fails.
 func TestWatchdogInheritReplacesAStoppedWorker(t *testing.T) {
 	m := startMaster(t, 2, "--name", "wdinherit", "-w", "2", "-l", "127.0.0.1:0", "--watchdog", "3s", "--", helloBin)
-	l := startLoad(t, m.addr(), "/", 8)
+	l := patientLoad(t, m.addr(), "POST", 8)
 	noRecycleFor(t, m, 4*time.Second)
 	st := m.status()
 	victim, other := st.Workers[0].PID, st.Workers[1].PID
@@ -111,7 +132,22 @@ func TestWatchdogInheritReplacesAStoppedWorker(t *testing.T) {
 func TestWatchdogProxyHTTPProbeReplacesAStoppedWorker(t *testing.T) {
 	m := startMaster(t, 2, "--name", "wdproxy", "-w", "2", "--mode", "proxy", "--proxy", "http", "-l", "127.0.0.1:0",
 		"--watchdog", "3s", "--", helloBin, "-addr", "127.0.0.1:{port}")
-	l := proxyLoad(t, m.addr(), "POST", "/", 8)
+	l := patientLoad(t, m.addr(), "POST", 8)
+	noRecycleFor(t, m, 4*time.Second)
+	st := m.status()
+	victim, other := st.Workers[0].PID, st.Workers[1].PID
+	stopWorker(t, victim)
+	replacedByWatchdog(t, m, victim, 2, []int{other})
+	l.stop(t)
+}
+
+// Proxy tcp mode: a connect alone proves nothing (the kernel accepts into
+// a stopped process's queue), so the probe also reads the process state:
+// a SIGSTOPped Python server is found out and replaced; nothing fails.
+func TestWatchdogProxyTCPProbeFindsAStoppedWorker(t *testing.T) {
+	m := startMaster(t, 2, "--name", "wdtcp", "-w", "2", "--mode", "proxy", "--proxy", "tcp", "-l", "127.0.0.1:0",
+		"--watchdog", "3s", "--", "python3", "-m", "http.server", "--bind", "127.0.0.1", "{port}")
+	l := patientLoad(t, m.addr(), "GET", 4)
 	noRecycleFor(t, m, 4*time.Second)
 	st := m.status()
 	victim, other := st.Workers[0].PID, st.Workers[1].PID
