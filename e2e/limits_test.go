@@ -254,3 +254,22 @@ func TestLimitsBadInputIsOneLine(t *testing.T) {
 		})
 	}
 }
+
+// The README's Python watchdog recipe, as written: its workers ping and
+// stay; one stopped with SIGSTOP is replaced.
+func TestReadmeWatchdogPythonRecipe(t *testing.T) {
+	python := peer(t, "python3", "apt-get install -y python3")
+	r := readmeRecipe(t, "### --watchdog DUR: hung workers", "app.py")
+	if !slices.Equal(r.command, []string{"python3", "app.py"}) || r.flag("--watchdog") != "3s" {
+		t.Fatalf("README's watchdog recipe changed: %q -- %q", r.flags, r.command)
+	}
+	m := startRecipe(t, r, "wdpy", 2, map[string]string{"app.py": r.code["python"]}, python, "app.py")
+	if body := get(t, m, "/"); body != "hello\n" {
+		t.Fatalf("the recipe answered %q", body)
+	}
+	noRecycleFor(t, m, 5*time.Second)
+	st := m.status()
+	victim, other := st.Workers[0].PID, st.Workers[1].PID
+	stopWorker(t, victim)
+	replacedByWatchdog(t, m, victim, 2, []int{other})
+}
