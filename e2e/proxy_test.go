@@ -21,9 +21,10 @@ import (
 	"github.com/batonhq/baton/internal/supervisor"
 )
 
-// proxyRollouts is how many rollouts the proxy tests run under load:
-// enough to catch a race at every step, few enough for a fast test run.
-const proxyRollouts = 6
+// proxyRollouts is how many rollouts the proxy tests run under load: the
+// proxy issue's figure for the Node servers, 20, enough to catch a race
+// at every step of a drain.
+const proxyRollouts = 20
 
 // nodeApp is the Node server of testdata/proxy, or a skip without Node.
 func nodeApp(t *testing.T) string {
@@ -63,6 +64,9 @@ func rolloutsBehindProxy(t *testing.T, name string, args []string, method string
 	}
 	res := l.stop(t)
 	st := m.status()
+	if g := generations(st); g[proxyRollouts+1] != 2 || len(g) != 1 {
+		t.Fatalf("generations after %d rollouts: %v", proxyRollouts, g)
+	}
 	t.Logf("%d rollouts, %d requests, proxy %+v", proxyRollouts, res.OK, *st.Proxy)
 }
 
