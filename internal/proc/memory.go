@@ -6,6 +6,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -17,29 +19,119 @@ import (
 // server, helpers) are counted with it. Memory shared between them (a
 // pre-fork server's copy-on-write pages) is counted once per process, as
 // RSS always is: the sum errs high, never low. A group with no process
-// left is absent from the result.
+// left is absent from the result. It reads every process's stat: for
+// periodic readings, GroupMemory reads only the groups' members.
 func GroupRSS(pgids []int) map[int]int64 {
+	out := map[int]int64{}
+	for pgid, members := range groupMembers(pgids) {
+		for _, m := range members {
+			out[pgid] += m.rss
+		}
+	}
+	return out
+}
+
+// member is one process of a group, as its stat read.
+type member struct {
+	pid int
+	rss int64
+}
+
+// groupMembers walks /proc once and returns the processes of each group
+// in pgids.
+func groupMembers(pgids []int) map[int][]member {
 	want := make(map[int]bool, len(pgids))
 	for _, g := range pgids {
 		want[g] = true
 	}
-	out := map[int]int64{}
+	out := map[int][]member{}
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return out
 	}
-	page := int64(unix.Getpagesize())
 	for _, e := range entries {
-		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
 			continue
 		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue // it exited meanwhile
+		if pgrp, rss, ok := readGroupAndRSS(pid); ok && want[pgrp] {
+			out[pgrp] = append(out[pgrp], member{pid: pid, rss: rss})
 		}
-		pgrp, pages, ok := groupAndRSS(b)
-		if ok && want[pgrp] {
-			out[pgrp] += pages * page
+	}
+	return out
+}
+
+// readGroupAndRSS reads pid's process group and resident bytes.
+func readGroupAndRSS(pid int) (pgrp int, rss int64, ok bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, false // it exited meanwhile
+	}
+	pgrp, pages, ok := groupAndRSS(b)
+	return pgrp, pages * int64(unix.Getpagesize()), ok
+}
+
+// DefaultRescan is how often GroupMemory walks all of /proc for new
+// members of its groups.
+const DefaultRescan = 10 * time.Second
+
+// GroupMemory reads the resident memory of process groups, like
+// GroupRSS, but walks all of /proc (whose cost grows with every process
+// on the host) only every Rescan, or when a group it has not seen yet is
+// asked for; in between it reads only the processes it found in each
+// group. A child started since the last walk is counted from the next.
+// Safe for concurrent use.
+type GroupMemory struct {
+	Rescan time.Duration // 0: DefaultRescan
+
+	mu      sync.Mutex
+	members map[int][]int // pgid → its processes at the last walk
+	walked  time.Time
+}
+
+// Read returns the resident bytes of each group in pgids that still has
+// a process.
+func (g *GroupMemory) Read(pgids []int) map[int]int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	rescan := g.Rescan
+	if rescan <= 0 {
+		rescan = DefaultRescan
+	}
+	if g.members == nil || time.Since(g.walked) >= rescan || !g.knowsAll(pgids) {
+		return g.walk(pgids)
+	}
+	out := map[int]int64{}
+	for _, pgid := range pgids {
+		for _, pid := range g.members[pgid] {
+			if pgrp, rss, ok := readGroupAndRSS(pid); ok && pgrp == pgid {
+				out[pgid] += rss
+			}
+		}
+	}
+	return out
+}
+
+func (g *GroupMemory) knowsAll(pgids []int) bool {
+	for _, p := range pgids {
+		if _, ok := g.members[p]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// walk reads every process, remembers each group's members and returns
+// the groups' memory.
+func (g *GroupMemory) walk(pgids []int) map[int]int64 {
+	found := groupMembers(pgids)
+	g.members, g.walked = map[int][]int{}, time.Now()
+	out := map[int]int64{}
+	for _, pgid := range pgids {
+		g.members[pgid] = []int{}
+		for _, m := range found[pgid] {
+			g.members[pgid] = append(g.members[pgid], m.pid)
+			out[pgid] += m.rss
 		}
 	}
 	return out

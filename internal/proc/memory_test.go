@@ -50,3 +50,47 @@ func TestGroupAndRSSParsesOddNames(t *testing.T) {
 		t.Fatal("malformed line parsed")
 	}
 }
+
+// GroupMemory finds a group's members in one walk, then reads only them;
+// a group whose processes are gone is left out.
+func TestGroupMemoryReadsTheMembersItFound(t *testing.T) {
+	cmd := exec.Command("sh", "-c", "sleep 60 & sleep 60 & wait")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pg := cmd.Process.Pid
+	defer func() { _ = syscall.Kill(-pg, syscall.SIGKILL); _ = cmd.Wait() }()
+	g := &GroupMemory{Rescan: time.Hour}
+	waitGroup := func(what string, cond func(int) bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			g.walked = time.Time{} // walk again: the children may not have started at the first
+			if got := g.Read([]int{pg}); cond(len(g.members[pg])) && got[pg] > 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: members %v", what, g.members)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitGroup("three members", func(n int) bool { return n == 3 })
+	walked := g.walked
+	if got := g.Read([]int{pg}); got[pg] <= 0 || g.walked != walked {
+		t.Fatalf("second read %v, walked again: %v", got, g.walked != walked)
+	}
+	_ = syscall.Kill(-pg, syscall.SIGKILL)
+	_ = cmd.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, ok := g.Read([]int{pg})[pg]; !ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a group with no process left is still read")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -32,8 +32,8 @@ type Options struct {
 	// Memory reads the memory, in bytes, of each worker given by its pid
 	// (which is its process group's id), for --max-memory; a worker it
 	// cannot read is left out. MemoryKind names what it measures, for the
-	// log. Nil: proc.GroupRSS, "RSS of its process group" (a cgroup's
-	// memory.current can be plugged in here).
+	// log. Nil: a proc.GroupMemory, "RSS of its process group" (a
+	// cgroup's memory.current can be plugged in here).
 	Memory     func(pids []int) map[int]int64
 	MemoryKind string
 	// LimitsInterval is how often memory is read; 0: DefaultLimitsInterval.
@@ -101,7 +101,7 @@ func New(opts Options) *Supervisor {
 		s.clock = clock.Real{}
 	}
 	if s.memory == nil {
-		s.memory, s.memoryKind = proc.GroupRSS, DefaultMemoryKind
+		s.memory, s.memoryKind = (&proc.GroupMemory{}).Read, DefaultMemoryKind
 	}
 	if s.interval <= 0 {
 		s.interval = DefaultLimitsInterval
