@@ -78,7 +78,7 @@ func FormatSize(n int64) string {
 
 // bindLimits defines the limits' flags.
 func bindLimits(fs *pflag.FlagSet, r *Raw) {
-	fs.StringVar(&r.Watchdog, "watchdog", "", "a ready worker must send WATCHDOG=1 this often (proxy mode without --ready notify: pass a probe), else it is replaced (default off)")
+	fs.StringVar(&r.Watchdog, "watchdog", "", "a ready worker must send WATCHDOG=1 at least every `DUR` (proxy mode without --ready notify: pass a liveness probe), else it is replaced (default off)")
 	fs.StringVar(&r.MaxMemory, "max-memory", "", "recycle a worker whose memory exceeds `SIZE` (512M, 1G, 300MiB; default off)")
 	fs.IntVar(&r.MaxRequests, "max-requests", 0, "proxy http only: recycle a worker after `N` requests, plus up to 10% jitter (default off)")
 	fs.StringVar(&r.MaxLifetime, "max-lifetime", "", "recycle a worker ready for `DUR`, plus up to 10% jitter (default off)")
