@@ -198,7 +198,7 @@ func TestNotifyDirIsShortAndSweepsDeadMasters(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	dir, err := NotifyDir(base)
+	dir, err := NotifyDir(base, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestNotifyDirIsShortAndSweepsDeadMasters(t *testing.T) {
 	if err := os.Mkdir(long, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	dir2, err := NotifyDir(long)
+	dir2, err := NotifyDir(long, false)
 	if err != nil {
 		t.Fatal(err)
 	}
