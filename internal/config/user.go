@@ -163,9 +163,14 @@ func (v *validator) mayBecome(r *RunAs) bool {
 // reachable checks, by the permission bits, that the workers' user can
 // enter --dir and execute the command.
 func (v *validator) reachable(r RunAs, dir string, cmd, env []string) {
-	if dir != "" {
-		if err := accessible(r, dir, 0o1); err != nil {
-			v.fail("dir", "%q is not accessible to user %s: %v", dir, r, err)
+	check, what := dir, ""
+	if dir == "" {
+		check, _ = os.Getwd()
+		what = " (the master's working directory, where workers start without --dir)"
+	}
+	if check != "" {
+		if err := accessible(r, check, 0o1); err != nil {
+			v.fail("dir", "%q%s is not accessible to user %s: %v", check, what, r, err)
 		}
 	}
 	if len(cmd) == 0 {

@@ -197,6 +197,18 @@ func (w *workerCgroup) closeFD() {
 	}
 }
 
+// escaped counts the processes in the cgroup that left the process group
+// pgid (setsid, setpgid).
+func (w *workerCgroup) escaped(pgid int) int {
+	n := 0
+	for _, pid := range cgroupPIDs(w.path) {
+		if _, g, _, ok := procStat(pid); ok && g != pgid {
+			n++
+		}
+	}
+	return n
+}
+
 // kill SIGKILLs every process in the cgroup.
 func (w *workerCgroup) kill() {
 	if err := killCgroup(w.path); err != nil {

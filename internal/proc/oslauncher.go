@@ -159,6 +159,10 @@ func (o *OS) wait(cmd *exec.Cmd, cg *workerCgroup, pipes *outputPipes, done <-ch
 	_ = cmd.Wait()
 	o.Spawner.Reaped(cmd.Process.Pid)
 	exit := ExitOf(cmd.ProcessState)
+	if cg != nil {
+		exit.Orphans = cg.escaped(cmd.Process.Pid)
+		exit.OrphansKilled = exit.Orphans > 0
+	}
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	if cg != nil {
 		cg.remove() // kills what is left, wherever it went
