@@ -278,7 +278,7 @@ func setUpCgroups(name string) (parent, memParent string, err error) {
 	if v2.mount == "" || v2.own == "" {
 		return "", "", errors.New("no cgroup v2 hierarchy is mounted")
 	}
-	base := v2.dir()
+	base := workerBase(v2)
 	sweepCgroups(base)
 	parent = filepath.Join(base, cgroupName(name))
 	if err := os.Mkdir(parent, 0o755); err != nil && !errors.Is(err, os.ErrExist) {

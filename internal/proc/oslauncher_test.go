@@ -25,6 +25,10 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(127)
 	}
+	if len(os.Args) > 1 && os.Args[1] == GuardArg {
+		GuardMain(os.Stdin)
+		os.Exit(0)
+	}
 	os.Exit(m.Run())
 }
 
