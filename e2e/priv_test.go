@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -184,6 +185,7 @@ func TestPrivBadInput(t *testing.T) {
 	if err := os.Mkdir(private, 0o700); err != nil {
 		t.Fatal(err)
 	}
+	serverIn := writeScript(t, private, "server", "#!/bin/sh\ntouch "+home+"/started\n")
 	cases := []struct {
 		name   string
 		asUser bool
@@ -193,10 +195,15 @@ func TestPrivBadInput(t *testing.T) {
 		{"non-root master", true, []string{"--user", "root"}, []string{"--user", `"root"`, "only a master running as root"}},
 		{"non-root master, group", true, []string{"--group", "root"}, []string{"--group", `"root"`, "only a master running as root"}},
 		{"dir the user cannot enter", false, []string{"--user", "nobody", "--dir", private}, []string{"--dir", "not accessible to user nobody", "mode 0700"}},
+		{"command the user cannot execute", false, []string{"--user", "nobody", "--dir", home, "--", serverIn}, []string{"command:", "not executable by user nobody", "mode 0700"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cmd := exec.Command(batonBin, append(append([]string{"run", "--name", "bad", "-l", "127.0.0.1:0"}, tc.args...), "--", "sh", "-c", "touch "+home+"/started")...)
+			args := append([]string{"run", "--name", "bad", "-l", "127.0.0.1:0"}, tc.args...)
+			if !slices.Contains(args, "--") {
+				args = append(args, "--", "sh", "-c", "touch "+home+"/started")
+			}
+			cmd := exec.Command(batonBin, args...)
 			cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+home)
 			cmd.Dir = home
 			if tc.asUser {
