@@ -59,14 +59,22 @@ func TestLaunchInCgroupKillsEscapedAtExit(t *testing.T) {
 	marker := "baton-cg-" + strconv.Itoa(os.Getpid())
 	defer killByMarker(marker)
 	flag := filepath.Join(o.NotifyDir, "escaped")
-	script := "setsid sh -c 'touch " + flag + "; sleep 300; : " + marker + "' & while [ ! -e " + flag + " ]; do sleep 0.01; done; exec sleep 0.3"
+	script := "setsid sh -c 'touch " + flag + "; sleep 300; : " + marker + "' & while [ ! -e " + flag + " ]; do sleep 0.01; done; exec sleep 1"
 	p, _, exits := launch(t, o, Launch{ID: 7, Command: []string{"sh", "-c", script}})
 	cg := filepath.Join(c.Cgroup(), "w7")
 	if b, _ := os.ReadFile("/proc/" + strconv.Itoa(p.PID()) + "/cgroup"); !strings.Contains(string(b), "/w7") {
 		t.Fatalf("worker not in its cgroup: %s", b)
 	}
-	if u, err := c.ReadUsage(p.PID()); err != nil || u.RSS <= 0 {
-		t.Fatalf("usage %+v, %v", u, err)
+	deadline := time.Now().Add(10 * time.Second)
+	for { // 0 while the worker is between two execs
+		u, err := c.ReadUsage(p.PID())
+		if err == nil && u.RSS > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("usage %+v, %v", u, err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	e := waitExit(t, exits)
 	if e.Code != 0 || e.Orphans != 2 || !e.OrphansKilled {

@@ -89,7 +89,10 @@ func (o *OS) start(cmd *exec.Cmd, l Launch, p *osProcess) error {
 		return err
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, Credential: credential(o.RunAs)}
-	cg.sysProcAttr(cmd.SysProcAttr)
+	if cg != nil {
+		cg.sysProcAttr(cmd.SysProcAttr)
+		cmd.Env = append(cmd.Env, cg.shimEnv(o.RunAs)...)
+	}
 	if err := o.Spawner.Start(cmd); err != nil {
 		if cg != nil {
 			cg.remove()
