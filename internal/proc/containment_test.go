@@ -134,3 +134,26 @@ func TestGuardianIsReplacedAndStillKills(t *testing.T) {
 		t.Fatalf("cgroup %s left by the guardian: %v", w.path, err)
 	}
 }
+
+func TestChildrenListsOnlyThisProcessChildren(t *testing.T) {
+	cmd := exec.Command("sleep", "1000")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	for _, list := range [][]int{children(), childrenByScan()} {
+		found := false
+		for _, pid := range list {
+			found = found || pid == cmd.Process.Pid
+			if pid == os.Getpid() || pid == 1 {
+				t.Fatalf("%d listed as a child", pid)
+			}
+		}
+		if !found {
+			t.Fatalf("child %d missing from %v", cmd.Process.Pid, list)
+		}
+	}
+	if state, pgid, comm, ok := procStat(cmd.Process.Pid); !ok || state == 'Z' || pgid != syscall.Getpgrp() || comm != "sleep" {
+		t.Fatalf("procStat: %c %d %q %v", state, pgid, comm, ok)
+	}
+}

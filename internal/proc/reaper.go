@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -41,11 +42,20 @@ func startReaper(sp *Spawner, log *slog.Logger) *reaper {
 	return r
 }
 
+// reapEvery is how often the reaper looks for ended orphans without a
+// SIGCHLD (signals coalesce; a children list read during an exit may miss
+// one).
+const reapEvery = 10 * time.Second
+
 func (r *reaper) run() {
 	defer close(r.done)
+	tick := time.NewTicker(reapEvery)
+	defer tick.Stop()
 	for {
 		select {
 		case <-r.sigs:
+			r.sweep(false)
+		case <-tick.C:
 			r.sweep(false)
 		case <-r.stop:
 			return
@@ -105,9 +115,13 @@ func exitOfStatus(ws unix.WaitStatus) Exit {
 }
 
 // children lists this process's children, from every thread's
-// /proc/self/task/TID/children.
+// /proc/self/task/TID/children, or, on kernels without those files, from
+// the parent pid of every process.
 func children() []int {
 	files, _ := filepath.Glob("/proc/self/task/*/children")
+	if len(files) == 0 {
+		return childrenByScan()
+	}
 	var out []int
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -139,4 +153,26 @@ func procStat(pid int) (state byte, pgid int, comm string, ok bool) {
 	}
 	pgid, err = strconv.Atoi(f[2]) // after ')': state ppid pgrp
 	return f[0][0], pgid, string(b[open+1 : end]), err == nil
+}
+
+// childrenByScan finds this process's children among all processes.
+func childrenByScan() []int {
+	self := strconv.Itoa(os.Getpid())
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var out []int
+	for _, f := range stats {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(b, ')')
+		fields := strings.Fields(string(b[i+1:]))
+		if i < 0 || len(fields) < 2 || fields[1] != self {
+			continue
+		}
+		if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(f))); err == nil {
+			out = append(out, pid)
+		}
+	}
+	return out
 }
