@@ -87,7 +87,7 @@ func asUser(cmd *exec.Cmd, u *user.User) {
 
 // Item 4: the master binds a port only root may bind; its workers run as
 // nobody, get ready through their notify socket (inherit) or their
-// private port (proxy), serve, and are replaced by a rollout as nobody
+// their private port (proxy http, also ready by notify), serve, and are replaced by a rollout as nobody
 // too, with nobody's HOME, USER and LOGNAME.
 func TestPrivWorkersRunAsTheUser(t *testing.T) {
 	u := needRootAndNobody(t)
@@ -101,7 +101,7 @@ func TestPrivWorkersRunAsTheUser(t *testing.T) {
 		args []string
 	}{
 		{"inherit", []string{"--", ident, helloBin}},
-		{"proxy", []string{"--mode", "proxy", "--proxy", "http", "--", ident, helloBin, "-addr", "127.0.0.1:{port}"}},
+		{"proxy", []string{"--mode", "proxy", "--proxy", "http", "--ready", "notify", "--", ident, helloBin, "-addr", "127.0.0.1:{port}"}},
 	}
 	for _, mode := range modes {
 		t.Run(mode.name, func(t *testing.T) {
