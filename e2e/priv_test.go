@@ -86,9 +86,9 @@ func asUser(cmd *exec.Cmd, u *user.User) {
 }
 
 // Item 4: the master binds a port only root may bind; its workers run as
-// nobody, get ready through their notify socket (inherit) or their
-// their private port (proxy http, also ready by notify), serve, and are replaced by a rollout as nobody
-// too, with nobody's HOME, USER and LOGNAME.
+// nobody, get ready through their notify socket, serve on the inherited
+// socket (inherit) or their private port (proxy http), and are replaced
+// by a rollout as nobody too, with nobody's HOME, USER and LOGNAME.
 func TestPrivWorkersRunAsTheUser(t *testing.T) {
 	u := needRootAndNobody(t)
 	dir := publicDir(t)
