@@ -71,6 +71,7 @@ type Master struct {
 	ctl       *control.Socket
 	socks     []*sockets.Socket
 	notifyDir string
+	contain   *proc.Containment // cgroups, or process groups and a subreaper
 	guardian  *proc.Guardian
 	pidfile   *pidfile
 	bus       *supervisor.Bus
@@ -208,11 +209,13 @@ func (m *Master) setUp() error {
 	if err != nil {
 		return err
 	}
-	if m.notifyDir, err = proc.NotifyDir(runtimeDir); err != nil {
+	if m.notifyDir, err = proc.NotifyDir(runtimeDir, m.cfg.RunAs.Drop); err != nil {
 		return err
 	}
 	spawner := proc.NewSpawner()
-	if m.guardian, err = proc.StartGuardian(spawner, proc.SelfExe); err != nil {
+	m.contain = proc.Contain(m.cfg.Name, m.opts.Getenv(proc.ContainmentEnv), spawner, m.log)
+	m.usage.read = m.contain.ReadUsage
+	if m.guardian, err = proc.StartGuardian(spawner, proc.SelfExe, m.contain.Parents(), m.log); err != nil {
 		return err
 	}
 	if m.pidfile, err = writePidfile(m.cfg.Pidfile); err != nil {
@@ -246,6 +249,7 @@ func (m *Master) startSupervisor(spawner *proc.Spawner) {
 	m.healer = newHealer(m.bus, m.socks, m.cfg.Command, m.log)
 	inner := &proc.OS{
 		Name: m.cfg.Name, NotifyDir: m.notifyDir, Spawner: spawner, Guardian: m.guardian,
+		Contain: m.contain, RunAs: m.cfg.RunAs,
 		Output: logs.NewSink(m.stdout, m.stderr, logs.Format(m.cfg.LogFormat)).KeepIn(m.ring),
 	}
 	launcher := m.withProxy(inner)
@@ -255,6 +259,7 @@ func (m *Master) startSupervisor(spawner *proc.Spawner) {
 		Name: m.cfg.Name, Config: m.cfg, Sockets: socketStatus(m.socks), Launcher: launcher, Bus: m.bus,
 		Reconfigure: m.opts.Reconfigure, Compat: compatReader(m.cfg.Compat),
 	}
+	opts.Memory, opts.MemoryKind = m.contain.MemoryReader(&proc.GroupMemory{})
 	if h := m.handover; h != nil {
 		opts.Generation, opts.Rollouts = h.Generation, h.Rollouts
 	}
@@ -297,6 +302,7 @@ func (m *Master) cleanup() {
 	if m.guardian != nil {
 		_ = m.guardian.Close()
 	}
+	m.contain.Close()
 	m.releaseAdmin()
 	if m.handedOver.Load() {
 		for _, s := range m.socks {

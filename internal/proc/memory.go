@@ -92,6 +92,9 @@ type GroupMemory struct {
 // Read returns the resident bytes of each group in pgids that still has
 // a process.
 func (g *GroupMemory) Read(pgids []int) map[int]int64 {
+	if len(pgids) == 0 {
+		return map[int]int64{}
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	rescan := g.Rescan

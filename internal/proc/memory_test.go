@@ -94,3 +94,18 @@ func TestGroupMemoryReadsTheMembersItFound(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// Without a cgroup for a worker, --max-memory reads its process group.
+func TestMemoryReaderFallsBackToTheProcessGroup(t *testing.T) {
+	read, kind := (*Containment)(nil).MemoryReader(&GroupMemory{})
+	if kind != "RSS of its process group" {
+		t.Fatalf("kind %q", kind)
+	}
+	own := syscall.Getpgrp()
+	if got := read([]int{own}); got[own] < 1<<20 {
+		t.Fatalf("this test's group: %v", got)
+	}
+	if got := read(nil); len(got) != 0 {
+		t.Fatalf("no pids: %v", got)
+	}
+}
