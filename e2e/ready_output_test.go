@@ -115,15 +115,16 @@ if [ -e "`+dir+`/MUTE" ]; then greeting="up and serving"; else greeting=listenin
 exec `+node+` -e "require('http').createServer((q, s) => s.end('gen ' + process.env.BATON_GENERATION)).listen({fd: 3}, () => console.log('$greeting'))"
 `)
 	m := startMaster(t, 2, "--name", "mute", "-w", "2", "-l", "127.0.0.1:0",
-		"--ready", "output:^listening$", "--ready-timeout", "2s", "--", script)
+		// 6 s: long enough for Node to start and print on a loaded machine.
+		"--ready", "output:^listening$", "--ready-timeout", "6s", "--", script)
 	before := pids(m.status())
 	touch(t, filepath.Join(dir, "MUTE"))
 	start := time.Now()
 	stdout, stderr, code := m.baton("reload", "--name", "mute")
-	if code != 1 || !strings.Contains(stderr, "not ready within --ready-timeout 2s") || !strings.Contains(stderr, "up and serving") {
+	if code != 1 || !strings.Contains(stderr, "not ready within --ready-timeout 6s") || !strings.Contains(stderr, "up and serving") {
 		t.Fatalf("reload exit %d, want 1 with the reason and the last output:\n%s%s", code, stdout, stderr)
 	}
-	if d := time.Since(start); d < 2*time.Second {
+	if d := time.Since(start); d < 6*time.Second {
 		t.Fatalf("aborted after %s, before the ready timeout", d)
 	}
 	st := m.waitReady(2, 10*time.Second)
