@@ -244,6 +244,7 @@ func (m *Master) startSupervisor(spawner *proc.Spawner) {
 	m.logged = startEventLog(m.bus, m.log, m.cfg, m.socks)
 	m.startMetrics()
 	m.healer = newHealer(m.bus, m.socks, m.cfg.Command, m.log)
+	m.healer.ctl = m.ctl
 	inner := &proc.OS{
 		Name: m.cfg.Name, NotifyDir: m.notifyDir, Spawner: spawner, Guardian: m.guardian,
 		Output: logs.NewSink(m.stdout, m.stderr, logs.Format(m.cfg.LogFormat)).KeepIn(m.ring),
