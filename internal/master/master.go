@@ -198,6 +198,9 @@ func (m *Master) Run(ctx context.Context) error {
 // setUp takes the name, binds the sockets (or takes them over from the
 // master this one replaces) and starts what the workers need.
 func (m *Master) setUp() error {
+	if err := checkFDLimit(m.cfg, m.cfg.Workers); err != nil {
+		return err
+	}
 	if err := m.takeName(); err != nil {
 		return err
 	}
