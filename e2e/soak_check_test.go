@@ -13,25 +13,31 @@ import (
 func (s *soak) report() {
 	var b strings.Builder
 	b.WriteString("step            master   fds  goroutines  threads  rss_MB\n")
-	step := max(1, len(s.samples)/25)
+	step := max(1, len(s.samples)/30)
 	for i, m := range s.samples {
-		if i%step == 0 || i == len(s.samples)-1 {
+		if i%step == 0 || i == s.phase-1 || i == len(s.samples)-1 {
 			fmt.Fprintf(&b, "%-15s %-8d %-4d %-11d %-8d %.1f\n", m.step, m.pid, m.fds, m.goroutines, m.threads, float64(m.rssKB)/1024)
 		}
 	}
 	s.t.Logf("soak series (%d samples):\n%s", len(s.samples), b.String())
 }
 
-// checkFlat compares the median of the first tenth of the samples with
-// the median of the last tenth, for each figure, with a generous slack.
+// checkFlat compares, in each phase (the rollouts on one master, then
+// the upgrades), the median of its first tenth of samples with the median
+// of its last tenth, for each figure, with a generous slack.
 func (s *soak) checkFlat() {
-	n := len(s.samples)
+	s.checkPhaseFlat("rollouts", s.samples[1:s.phase]) // the first sample is before any rollout
+	s.checkPhaseFlat("upgrades", s.samples[s.phase:])
+}
+
+func (s *soak) checkPhaseFlat(phase string, samples []soakSample) {
+	n := len(samples)
 	if n < 4 {
-		s.t.Logf("soak: %d samples, too few to compare early and late", n)
+		s.t.Logf("soak: %s: %d samples, too few to compare early and late", phase, n)
 		return
 	}
 	w := max(2, n/10)
-	early, late := s.samples[1:1+w], s.samples[n-w:] // the first sample is before any rollout
+	early, late := samples[:w], samples[n-w:]
 	for _, f := range []struct {
 		name  string
 		get   func(soakSample) int
@@ -43,9 +49,9 @@ func (s *soak) checkFlat() {
 		{"RSS kB", func(m soakSample) int { return m.rssKB }, func(e int) int { return e + e/2 + 16*1024 }},
 	} {
 		e, l := median(early, f.get), median(late, f.get)
-		s.t.Logf("soak: %s early %d, late %d (allowed up to %d)", f.name, e, l, f.slack(e))
+		s.t.Logf("soak: %s: %s early %d, late %d (allowed up to %d)", phase, f.name, e, l, f.slack(e))
 		if l > f.slack(e) {
-			s.t.Errorf("soak: the master's %s grew from %d to %d: a leak", f.name, e, l)
+			s.t.Errorf("soak: %s: the master's %s grew from %d to %d: a leak", phase, f.name, e, l)
 		}
 	}
 }
