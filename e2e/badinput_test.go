@@ -145,16 +145,7 @@ func TestBadInputFDLimitTooLow(t *testing.T) {
 	}
 	_ = m.cmd.Process.Kill()
 	m.wait(10 * time.Second)
-	c := exec.Command("sh", "-c", `ulimit -n 45 && exec "$0" run --name fdcap -w 2 -l 127.0.0.1:0 -- "$1"`, batonBin, helloBin)
-	c.Env = env
-	capped := &master{t: t, cmd: c, out: &syncBuffer{}, env: env, exited: make(chan struct{})}
-	c.Stdout, c.Stderr = capped.out, capped.out
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { capped.err = c.Wait(); close(capped.exited) }()
-	t.Cleanup(capped.kill)
-	capped.ctl = control.NewClient(filepath.Join(xdg, "baton", "fdcap.sock"))
+	capped := launchLimited(t, 45, xdg, env, "--name", "fdcap", "-w", "2", "-l", "127.0.0.1:0", "--", helloBin)
 	capped.waitReady(2, 20*time.Second)
 	_, stderr, code = capped.baton("scale", "--name", "fdcap", "8")
 	if code != 4 {
@@ -236,4 +227,21 @@ time.sleep(600)
 		t.Fatalf("after a worker closed its socket: %+v, sockets healed %d", st.Workers, st.Master.SocketsHealed)
 	}
 	t.Logf("%d requests, all answered by the two workers that kept the socket", res.OK)
+}
+
+// launchLimited starts `baton run ARGS...` under `ulimit -n limit` with
+// the runtime directory xdg (env holds it).
+func launchLimited(t *testing.T, limit int, xdg string, env []string, args ...string) *master {
+	t.Helper()
+	c := exec.Command("sh", append([]string{"-c", "ulimit -n " + strconv.Itoa(limit) + ` && exec "$0" run "$@"`, batonBin}, args...)...)
+	c.Env = env
+	m := &master{t: t, cmd: c, out: &syncBuffer{}, env: env, exited: make(chan struct{})}
+	c.Stdout, c.Stderr = m.out, m.out
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { m.err = c.Wait(); close(m.exited) }()
+	t.Cleanup(m.kill)
+	m.ctl = control.NewClient(filepath.Join(xdg, "baton", nameArg(args)+".sock"))
+	return m
 }
