@@ -140,7 +140,7 @@ func TestBadInputFDLimitTooLow(t *testing.T) {
 	m := launch(t, "--name", "fdscale", "-w", "2", "-l", "127.0.0.1:0", "--", helloBin)
 	m.waitReady(2, 20*time.Second)
 	cfg := config.Config{Listen: make([]config.Listen, 1), Parallel: 1}
-	if n, need := fdCount(m.cmd.Process.Pid), batonmaster.FDsNeeded(cfg, 2); uint64(n) > need {
+	if n, need := hardCountFDs(t, m.cmd.Process.Pid), batonmaster.FDsNeeded(cfg, 2); uint64(n) > need {
 		t.Fatalf("a master with 2 workers holds %d descriptors, more than the %d it is said to need", n, need)
 	}
 	_ = m.cmd.Process.Kill()

@@ -370,10 +370,12 @@ func TestWorkerNotReadyInTimeIsStoppedAndRetried(t *testing.T) {
 	dir := t.TempDir()
 	stamps := filepath.Join(dir, "stamps")
 	script := writeScript(t, dir, "mute.sh", "#!/bin/sh\ndate +%s%N >> "+stamps+"\nexec sleep 1000\n")
-	m := launch(t, "--name", "mute", "-w", "1", "-l", "127.0.0.1:0", "--ready-timeout", "300ms", "--stop-timeout", "1s", "--", script)
-	waitFor(t, "the worker to be retried", 10*time.Second, func() bool { return len(readStamps(t, stamps)) >= 2 })
+	// The timeout leaves the shell time to start and stamp even on a
+	// loaded machine (at 300ms it was stopped before it could, again and again).
+	m := launch(t, "--name", "mute", "-w", "1", "-l", "127.0.0.1:0", "--ready-timeout", "2s", "--stop-timeout", "1s", "--", script)
+	waitFor(t, "the worker to be retried", 30*time.Second, func() bool { return len(readStamps(t, stamps)) >= 2 })
 	out := m.out.String()
-	if !strings.Contains(out, `msg="worker failed"`) || !strings.Contains(out, "not ready within --ready-timeout 300ms") {
+	if !strings.Contains(out, `msg="worker failed"`) || !strings.Contains(out, "not ready within --ready-timeout 2s") {
 		t.Fatalf("no readiness failure logged:\n%s", out)
 	}
 	if st := m.status(); countState(st, supervisor.Ready) != 0 {

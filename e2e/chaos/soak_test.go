@@ -1,4 +1,4 @@
-package e2e
+package chaos
 
 import (
 	"context"
@@ -33,7 +33,7 @@ func TestSoakRolloutsAndUpgrades(t *testing.T) {
 	}
 	rollouts, upgrades := envCount(t, "BATON_SOAK_ROLLOUTS", 2000), envCount(t, "BATON_SOAK_UPGRADES", 200)
 	bin := filepath.Join(t.TempDir(), "baton")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/baton").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/baton").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	s := &soak{t: t, u: startUpgradable(t, bin, 2, "--name", "soak", "-w", "2", "-l", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--", helloBin)}

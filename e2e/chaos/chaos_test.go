@@ -1,4 +1,4 @@
-package e2e
+package chaos
 
 import (
 	"bytes"
@@ -58,7 +58,7 @@ func TestChaosUnderLoad(t *testing.T) {
 		}
 	}
 	d := envDuration(t, "BATON_CHAOS_DURATION", 60*time.Second)
-	t.Logf("chaos seed %d, %s per mode (replay: BATON_CHAOS_SEED=%d go test -run TestChaosUnderLoad ./e2e/)", seed, d, seed)
+	t.Logf("chaos seed %d, %s per mode (replay: BATON_CHAOS_SEED=%d go test -race -run TestChaosUnderLoad ./e2e/chaos/)", seed, d, seed)
 	for i, mode := range chaosModes() {
 		t.Run(mode.name, func(t *testing.T) {
 			t.Parallel()
