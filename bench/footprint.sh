@@ -21,9 +21,12 @@ export XDG_RUNTIME_DIR=$out/run
 tick=$(getconf CLK_TCK)
 cpu() { awk -v t="$tick" '{print ($14+$15)/t}' "/proc/$1/stat"; }
 rss_mb() { awk '/^VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+# The master's private memory (heap, stacks): RSS less the pages of the
+# baton binary and libraries it maps, which are shared and reclaimable.
+anon_mb() { awk '/^RssAnon/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 threads() { awk '/^Threads/ {print $2}' "/proc/$1/status"; }
 
-printf "%-8s %9s %8s %6s %12s %14s %14s %16s %14s\n" workers rss_MB threads fds idle_cpu_% rollout_ms app_start_ms overhead_ms/wkr rollout_cpu_%
+printf "%-8s %9s %9s %8s %6s %12s %14s %14s %16s %14s\n" workers rss_MB anon_MB threads fds idle_cpu_% rollout_ms app_start_ms overhead_ms/wkr rollout_cpu_%
 for n in "${counts[@]}"; do
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   "$out/baton" run --name fp -w "$n" -l "127.0.0.1:$port" -- "$out/hello" >"$out/master.log" 2>&1 &
@@ -32,7 +35,7 @@ for n in "${counts[@]}"; do
     [ "$("$out/baton" status --name fp --json 2>/dev/null | grep -c '"state": "ready"')" = "$n" ] && break
     sleep 0.05
   done
-  rss=$(rss_mb $master); thr=$(threads $master); fds=$(ls /proc/$master/fd | wc -l)
+  rss=$(rss_mb $master); anon=$(anon_mb $master); thr=$(threads $master); fds=$(ls /proc/$master/fd | wc -l)
   c0=$(cpu $master); sleep 5; c1=$(cpu $master)
   idle=$(awk -v a="$c0" -v b="$c1" 'BEGIN {printf "%.2f", (b-a)/5*100}')
   : >"$out/reload.txt"
@@ -43,7 +46,7 @@ for n in "${counts[@]}"; do
   rcpu=$(awk -v a="$c0" -v b="$c1" -v s="$t0" -v e="$t1" 'BEGIN {printf "%.1f", (b-a)/(e-s)*100}')
   app=$(awk '/ready after/ {for (i=1;i<=NF;i++) if ($i=="after") s+=$(i+1)} END {printf "%.1f", s/3}' "$out/reload.txt")
   over=$(awk -v r="$roll" -v a="$app" -v n="$n" 'BEGIN {printf "%.2f", (r-a)/n}')
-  printf "%-8s %9s %8s %6s %12s %14s %14s %16s %14s\n" "$n" "$rss" "$thr" "$fds" "$idle" "$roll" "$app" "$over" "$rcpu"
+  printf "%-8s %9s %9s %8s %6s %12s %14s %14s %16s %14s\n" "$n" "$rss" "$anon" "$thr" "$fds" "$idle" "$roll" "$app" "$over" "$rcpu"
   "$out/baton" stop --name fp --timeout 120s >/dev/null
   wait $master 2>/dev/null || true; master=
 done

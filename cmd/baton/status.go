@@ -127,6 +127,12 @@ func printMaster(out io.Writer, m *supervisor.MasterStatus) {
 		line += fmt.Sprintf(", %d failed upgrades", m.UpgradesFailed)
 	}
 	fmt.Fprintln(out, line)
+	if m.Containment != "" {
+		fmt.Fprintf(out, "  containment: %s\n", m.Containment)
+	}
+	if m.RunAs != "" {
+		fmt.Fprintf(out, "  workers run as %s\n", m.RunAs)
+	}
 	switch {
 	case m.UpgradingTo != 0:
 		fmt.Fprintf(out, "  upgrading: new master pid %d is starting its workers\n", m.UpgradingTo)

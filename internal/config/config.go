@@ -42,6 +42,7 @@ type Config struct {
 	LogLines      int      // kept for `baton logs`
 	Env           []string // KEY=VAL
 	Dir           string
+	RunAs         RunAs // --user, --group
 	Pidfile       string
 	Admin         Admin         // --admin; off when zero
 	ShutdownDelay time.Duration // --shutdown-delay: /readyz fails this long before a stop drains
@@ -127,7 +128,7 @@ func Resolve(r Raw, file string) (Config, []error) {
 	c.Dir = v.dir(r.Dir)
 	c.Admin = v.admin(r.Admin, c.Listen)
 	c.ShutdownDelay = v.shutdownDelay(r.ShutdownDelay, c.Admin)
-	v.unsupported(r)
+	c.RunAs = v.runAs(r.User, r.Group, c.Dir, c.Command, c.Env)
 	if len(c.Command) > 0 && len(v.problems) == 0 {
 		v.executable(c.Command[0], c.Dir, c.Env)
 	}
@@ -212,18 +213,6 @@ func (v *validator) parallel(n int) int {
 		v.fail("parallel", "%d %v", n, err)
 	}
 	return n
-}
-
-// unsupported rejects options of the contract that this version does not
-// implement yet, rather than silently ignoring them.
-func (v *validator) unsupported(r Raw) {
-	for _, o := range []struct{ key, val, needs string }{
-		{"user", r.User, "privilege dropping"}, {"group", r.Group, "privilege dropping"},
-	} {
-		if o.val != "" {
-			v.fail(o.key, "not available in this version of baton: %s is not built yet", o.needs)
-		}
-	}
 }
 
 // readyFits refuses a fixed delay that the ready timeout would cut short:

@@ -17,7 +17,7 @@ func (c Config) Raw() Raw {
 		ReadyTimeout: c.ReadyTimeout.String(), StopSignal: signalName(c),
 		StopTimeout: c.StopTimeout.String(), Parallel: c.Parallel, Strategy: c.Strategy.String(),
 		Watch: c.Watch, Compat: c.Compat, Control: c.Control, LogFormat: c.LogFormat, LogLines: c.LogLines,
-		Env: c.Env, Dir: c.Dir, Pidfile: c.Pidfile, Command: c.Command,
+		Env: c.Env, Dir: c.Dir, User: c.RunAs.User, Group: c.RunAs.Group, Pidfile: c.Pidfile, Command: c.Command,
 	}
 	if c.Admin.On() {
 		r.Admin = c.Admin.String()

@@ -28,6 +28,8 @@ var restartKeys = []struct {
 	{"admin", func(c Config) string { return quoteOrNone(c.Admin.String()) }},
 	{"shutdown_delay", func(c Config) string { return c.ShutdownDelay.String() }},
 	{"log_lines", func(c Config) string { return fmt.Sprint(c.LogLines) }},
+	{"user", func(c Config) string { return quoteOrNone(c.RunAs.User) }},
+	{"group", func(c Config) string { return quoteOrNone(c.RunAs.Group) }},
 }
 
 // Unapplied compares the running configuration with the one a reload read

@@ -43,23 +43,44 @@ func (t *Tail) Lines() []string {
 	return append(append([]string(nil), t.lines[t.next:]...), t.lines[:t.next]...)
 }
 
+// readChunk is the read buffer of one captured stream: most lines fit;
+// a longer one is gathered, up to MaxLine, in memory taken only then.
+// (A MaxLine buffer for each of two streams of 256 workers was 8 MiB.)
+const readChunk = 4 << 10
+
 // Capture copies r to the sink line by line until EOF, also keeping the
 // lines in tail and, when match is not nil, showing each line to it after
 // the line is written. Lines longer than MaxLine are split. It closes r at
 // the end.
 func Capture(r io.ReadCloser, s *Sink, o Origin, tail *Tail, match *Match) {
 	defer r.Close()
-	br := bufio.NewReaderSize(r, MaxLine)
+	br := bufio.NewReaderSize(r, readChunk)
+	var long []byte // a line longer than readChunk, gathered so far
+	emit := func(line []byte) {
+		s.Write(o, line)
+		tail.add(string(appendSafe(nil, line)))
+		match.check(line)
+	}
 	for {
-		line, err := br.ReadSlice('\n')
-		if len(line) > 0 {
-			line = bytes.TrimSuffix(line, []byte("\n"))
-			line = bytes.TrimSuffix(line, []byte("\r"))
-			s.Write(o, line)
-			tail.add(string(appendSafe(nil, line)))
-			match.check(line)
+		frag, err := br.ReadSlice('\n')
+		more := errors.Is(err, bufio.ErrBufferFull) // the line goes on
+		if more || len(long) > 0 {
+			long = append(long, frag...)
+			for len(long) >= MaxLine && (more || len(long) > MaxLine) {
+				emit(long[:MaxLine])
+				long = append(long[:0], long[MaxLine:]...)
+			}
+			if more {
+				continue
+			}
+			frag, long = long, long[:0]
 		}
-		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+		if len(frag) > 0 {
+			frag = bytes.TrimSuffix(frag, []byte("\n"))
+			frag = bytes.TrimSuffix(frag, []byte("\r"))
+			emit(frag)
+		}
+		if err != nil {
 			return
 		}
 	}

@@ -33,7 +33,8 @@ type Entry struct {
 // that falls behind loses lines (counted in Follower.Dropped).
 type Ring struct {
 	mu        sync.Mutex
-	lines     []Entry // a circle of cap(lines), oldest at start once full
+	lines     []Entry // a circle of size lines, oldest at start once full
+	size      int
 	start     int
 	seq       uint64
 	followers map[*Follower]struct{}
@@ -42,7 +43,7 @@ type Ring struct {
 
 // NewRing keeps up to size lines (at least 1).
 func NewRing(size int) *Ring {
-	return &Ring{lines: make([]Entry, 0, max(size, 1)), followers: map[*Follower]struct{}{}, now: time.Now}
+	return &Ring{size: max(size, 1), followers: map[*Follower]struct{}{}, now: time.Now}
 }
 
 // Add keeps one line.
@@ -51,7 +52,7 @@ func (r *Ring) Add(slot, pid int, stream, text string) {
 	defer r.mu.Unlock()
 	r.seq++
 	e := Entry{Seq: r.seq, Time: r.now(), Slot: slot, PID: pid, Stream: stream, Text: text}
-	if len(r.lines) < cap(r.lines) {
+	if len(r.lines) < r.size { // grows as lines come, up to size
 		r.lines = append(r.lines, e)
 	} else {
 		r.lines[r.start] = e

@@ -109,3 +109,15 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// A line longer than the read buffer but within MaxLine stays one line.
+func TestCaptureKeepsALineLongerThanItsReadBufferWhole(t *testing.T) {
+	var out, errOut bytes.Buffer
+	s := NewSink(&out, &errOut, Text)
+	long := strings.Repeat("y", readChunk*2+100)
+	Capture(io.NopCloser(strings.NewReader("short\n"+long+"\r\nend\n")), s, Origin{Slot: 0, PID: 3, Stream: "stdout"}, NewTail(), nil)
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 3 || lines[1] != "[slot 0 pid 3] "+long || lines[2] != "[slot 0 pid 3] end" {
+		t.Fatalf("got %d lines: %.40q…", len(lines), lines)
+	}
+}

@@ -47,6 +47,10 @@ func (m *Master) status(ctx context.Context) (supervisor.Status, error) {
 		SocketsHealed: m.healer.healed.Load(),
 		OutputLost:    m.stdout.Lost() + m.stderr.Lost(),
 		EventsDropped: m.bus.Dropped(),
+		Containment:   m.contain.String(),
+	}
+	if m.cfg.RunAs.On() {
+		st.Master.RunAs = m.cfg.RunAs.String()
 	}
 	st.Proxy = m.proxyStatus()
 	return st, nil

@@ -79,7 +79,9 @@ func (l *eventLog) worker(e supervisor.Event) {
 
 func (l *eventLog) exited(e supervisor.Event, who []any) {
 	exit := e.Exit.String()
-	if e.Exit.Orphans > 0 {
+	if e.Exit.Orphans > 0 && e.Exit.OrphansKilled {
+		l.log.Warn("worker left processes behind outside its process group: killed with its cgroup", append(who, "processes", e.Exit.Orphans)...)
+	} else if e.Exit.Orphans > 0 {
 		l.log.Warn("worker left processes behind holding its output", append(who, "processes", e.Exit.Orphans)...)
 	}
 	switch {

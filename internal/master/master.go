@@ -71,6 +71,7 @@ type Master struct {
 	ctl       *control.Socket
 	socks     []*sockets.Socket
 	notifyDir string
+	contain   *proc.Containment // cgroups, or process groups and a subreaper
 	guardian  *proc.Guardian
 	pidfile   *pidfile
 	bus       *supervisor.Bus
@@ -211,11 +212,13 @@ func (m *Master) setUp() error {
 	if err != nil {
 		return err
 	}
-	if m.notifyDir, err = proc.NotifyDir(runtimeDir); err != nil {
+	if m.notifyDir, err = proc.NotifyDir(runtimeDir, m.cfg.RunAs.Drop); err != nil {
 		return err
 	}
 	spawner := proc.NewSpawner()
-	if m.guardian, err = proc.StartGuardian(spawner, proc.SelfExe); err != nil {
+	m.contain = proc.Contain(m.cfg.Name, m.opts.Getenv(proc.ContainmentEnv), spawner, m.log)
+	m.usage.read = m.contain.ReadUsage
+	if m.guardian, err = proc.StartGuardian(spawner, proc.SelfExe, m.contain.Parents(), m.log); err != nil {
 		return err
 	}
 	if m.pidfile, err = writePidfile(m.cfg.Pidfile); err != nil {
@@ -250,6 +253,7 @@ func (m *Master) startSupervisor(spawner *proc.Spawner) {
 	m.healer.ctl = m.ctl
 	inner := &proc.OS{
 		Name: m.cfg.Name, NotifyDir: m.notifyDir, Spawner: spawner, Guardian: m.guardian,
+		Contain: m.contain, RunAs: m.cfg.RunAs,
 		Output: logs.NewSink(m.stdout, m.stderr, logs.Format(m.cfg.LogFormat)).KeepIn(m.ring),
 	}
 	launcher := m.withProxy(inner)
@@ -301,6 +305,7 @@ func (m *Master) cleanup() {
 	if m.guardian != nil {
 		_ = m.guardian.Close()
 	}
+	m.contain.Close()
 	m.releaseAdmin()
 	if m.handedOver.Load() {
 		for _, s := range m.socks {

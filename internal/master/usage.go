@@ -12,6 +12,8 @@ import (
 // over the time since the last status for a pid seen before (what
 // `baton status --watch` shows), else over the worker's whole life.
 type usageMeter struct {
+	// read reads a worker's usage: its cgroup's, or its main process's.
+	read func(pid int) (proc.Usage, error)
 	mu   sync.Mutex
 	last map[int]cpuSample
 }
@@ -21,7 +23,9 @@ type cpuSample struct {
 	cpu time.Duration
 }
 
-func newUsageMeter() *usageMeter { return &usageMeter{last: map[int]cpuSample{}} }
+func newUsageMeter() *usageMeter {
+	return &usageMeter{read: proc.ReadUsage, last: map[int]cpuSample{}}
+}
 
 // fill sets RSS and CPU % of every worker in st.
 func (u *usageMeter) fill(st *supervisor.Status) {
@@ -31,7 +35,7 @@ func (u *usageMeter) fill(st *supervisor.Status) {
 	seen := map[int]bool{}
 	for i := range st.Workers {
 		w := &st.Workers[i]
-		use, err := proc.ReadUsage(w.PID)
+		use, err := u.read(w.PID)
 		if err != nil {
 			continue
 		}

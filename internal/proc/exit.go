@@ -14,6 +14,9 @@ type Exit struct {
 	// pipes after OutputGrace (a daemonized child, say); the master closed
 	// its ends of the pipes.
 	Orphans int
+	// OrphansKilled says the Orphans were processes that had left its
+	// process group, found in its cgroup and killed with it.
+	OrphansKilled bool
 }
 
 // Signaled reports whether a signal ended the process.

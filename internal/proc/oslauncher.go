@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/logs"
 	"github.com/batonhq/baton/internal/wire"
 )
@@ -31,12 +32,17 @@ const SelfExe = "/proc/self/exe"
 // master's sockets, each in its own process group with a private
 // NOTIFY_SOCKET and its output carried to the master's log.
 type OS struct {
-	Name        string     // the master's name, for output lines
-	Files       []*os.File // listening sockets, passed at fd 3, 4, ...
-	Names       []string   // their LISTEN_FDNAMES
-	NotifyDir   string     // private directory for the workers' NOTIFY_SOCKETs
-	Spawner     *Spawner
-	Guardian    *Guardian // may be nil
+	Name      string     // the master's name, for output lines
+	Files     []*os.File // listening sockets, passed at fd 3, 4, ...
+	Names     []string   // their LISTEN_FDNAMES
+	NotifyDir string     // private directory for the workers' NOTIFY_SOCKETs
+	Spawner   *Spawner
+	Guardian  *Guardian // may be nil
+	// Contain puts each worker in a cgroup of its own where it can; nil:
+	// process groups only.
+	Contain *Containment
+	// RunAs is who the workers run as (--user, --group).
+	RunAs       config.RunAs
 	Output      *logs.Sink
 	OutputGrace time.Duration // 0 means DefaultOutputGrace
 }
@@ -56,24 +62,49 @@ func (o *OS) Launch(l Launch, onNotify func(wire.Notify), onExit func(Exit)) (Pr
 		return nil, fmt.Errorf("spawn slot %d: %w", l.Slot, limitHint(err))
 	}
 	cmd.Stdout, cmd.Stderr = pipes.w[0], pipes.w[1]
-	err = o.Spawner.Start(cmd)
+	err = o.start(cmd, l, p)
 	pipes.closeWriters()
 	if err != nil {
 		pipes.closeReaders()
 		p.Release()
 		return nil, fmt.Errorf("spawn slot %d: %w", l.Slot, limitHint(err))
 	}
-	p.pid = cmd.Process.Pid
 	if o.Guardian != nil {
 		p.guardian = o.Guardian
-		o.Guardian.Watch(p.pid)
+		o.Guardian.Watch(p.pid, p.cgroupPath())
 	}
 	done := pipes.capture(o.Output, logs.Origin{Name: o.Name, Slot: l.Slot, PID: p.pid}, p.tail, readyMatch(l, onNotify))
-	go o.wait(cmd, pipes, done, onExit)
+	go o.wait(cmd, p.cgroup, pipes, done, onExit)
 	if p.notify != nil {
 		go readNotify(p.notify, onNotify)
 	}
 	return p, nil
+}
+
+// start starts cmd in its own process group, in the worker's cgroup when
+// there is one, as the --user.
+func (o *OS) start(cmd *exec.Cmd, l Launch, p *osProcess) error {
+	cg, err := o.Contain.newWorker(l.ID)
+	if err != nil {
+		return err
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL, Credential: credential(o.RunAs)}
+	if cg != nil {
+		cg.sysProcAttr(cmd.SysProcAttr)
+		cmd.Env = append(cmd.Env, cg.shimEnv(o.RunAs)...)
+	}
+	if err := o.Spawner.Start(cmd); err != nil {
+		if cg != nil {
+			cg.remove()
+		}
+		return err
+	}
+	p.pid = cmd.Process.Pid
+	if cg != nil {
+		cg.started(p.pid)
+		p.cgroup = cg
+	}
+	return nil
 }
 
 // command builds the exec.Cmd: the shim of baton's own binary, which sets
@@ -92,7 +123,8 @@ func (o *OS) command(l Launch, p *osProcess) (*exec.Cmd, error) {
 		dir, _ = os.Getwd()
 	}
 	p.dir = dir
-	env := append(wire.Without(os.Environ(), wire.MasterOnly...), l.Env...)
+	env := append(wire.Without(os.Environ(), wire.MasterOnly...), o.RunAs.Env()...)
+	env = append(env, l.Env...)
 	env = append(env, wire.ListenEnv(o.Names)...)
 	env = append(env, wire.WorkerEnv(l.Slot, l.Generation)...)
 	if l.Notify {
@@ -118,6 +150,11 @@ func (o *OS) openNotify(l Launch, p *osProcess) error {
 	if err != nil {
 		return fmt.Errorf("spawn slot %d: notify socket %s: %w", l.Slot, path, limitHint(err))
 	}
+	if err := o.shareNotify(path); err != nil {
+		conn.Close()
+		_ = os.Remove(path)
+		return fmt.Errorf("spawn slot %d: %w", l.Slot, err)
+	}
 	p.notify, p.notifyPath = conn, path
 	return nil
 }
@@ -126,11 +163,19 @@ func (o *OS) openNotify(l Launch, p *osProcess) error {
 // its output a grace to drain, and reports the exit. Processes that
 // escaped the group and still hold the pipes after the grace are counted
 // and the master's ends are closed, so they cannot pin its descriptors.
-func (o *OS) wait(cmd *exec.Cmd, pipes *outputPipes, done <-chan struct{}, onExit func(Exit)) {
+func (o *OS) wait(cmd *exec.Cmd, cg *workerCgroup, pipes *outputPipes, done <-chan struct{}, onExit func(Exit)) {
 	AwaitExit(cmd.Process.Pid, nil)
 	_ = cmd.Wait()
+	o.Spawner.Reaped(cmd.Process.Pid)
 	exit := ExitOf(cmd.ProcessState)
+	if cg != nil {
+		exit.Orphans = cg.escaped(cmd.Process.Pid)
+		exit.OrphansKilled = exit.Orphans > 0
+	}
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	if cg != nil {
+		cg.remove() // kills what is left, wherever it went
+	}
 	grace := o.OutputGrace
 	if grace <= 0 {
 		grace = DefaultOutputGrace
@@ -193,6 +238,14 @@ type osProcess struct {
 	notify     *net.UnixConn
 	notifyPath string
 	guardian   *Guardian
+	cgroup     *workerCgroup // nil without cgroups
+}
+
+func (p *osProcess) cgroupPath() string {
+	if p.cgroup == nil {
+		return ""
+	}
+	return p.cgroup.path
 }
 
 func (p *osProcess) PID() int       { return p.pid }
@@ -209,6 +262,9 @@ func (p *osProcess) Signal(sig syscall.Signal) error {
 func (p *osProcess) KillGroup() {
 	if p.pid > 0 {
 		_ = syscall.Kill(-p.pid, syscall.SIGKILL)
+	}
+	if p.cgroup != nil {
+		p.cgroup.kill()
 	}
 }
 

@@ -25,6 +25,10 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(127)
 	}
+	if len(os.Args) > 1 && os.Args[1] == GuardArg {
+		GuardMain(os.Stdin)
+		os.Exit(0)
+	}
 	os.Exit(m.Run())
 }
 
@@ -198,7 +202,7 @@ func TestNotifyDirIsShortAndSweepsDeadMasters(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	dir, err := NotifyDir(base)
+	dir, err := NotifyDir(base, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +217,7 @@ func TestNotifyDirIsShortAndSweepsDeadMasters(t *testing.T) {
 	if err := os.Mkdir(long, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	dir2, err := NotifyDir(long)
+	dir2, err := NotifyDir(long, false)
 	if err != nil {
 		t.Fatal(err)
 	}

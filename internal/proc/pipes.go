@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/batonhq/baton/internal/logs"
@@ -56,17 +57,18 @@ func (p *outputPipes) closeReaders() {
 // capture copies both streams to the sink and tail, showing each line to
 // match (may be nil); the returned channel closes when both have ended.
 func (p *outputPipes) capture(sink *logs.Sink, o logs.Origin, tail *logs.Tail, match *logs.Match) <-chan struct{} {
-	var wg sync.WaitGroup
+	done := make(chan struct{})
+	var running atomic.Int32 // the last capture to end closes done
+	running.Store(2)
 	for i, stream := range []string{"stdout", "stderr"} {
-		wg.Add(1)
 		o.Stream = stream
 		go func(r *os.File, o logs.Origin) {
-			defer wg.Done()
 			logs.Capture(r, sink, o, tail, match)
+			if running.Add(-1) == 0 {
+				close(done)
+			}
 		}(p.r[i], o)
 	}
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
 	return done
 }
 

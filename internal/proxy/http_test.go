@@ -2,8 +2,10 @@ package proxy
 
 import (
 	"bufio"
+	"bytes"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -163,6 +165,42 @@ func TestHTTPStreamsAtOnce(t *testing.T) {
 			t.Fatalf("event %d: %q %v", i, line, err)
 		}
 		_, _ = r.ReadString('\n')
+		next <- struct{}{}
+	}
+}
+
+// A long body of known length (a download, a slow report) passes to the
+// client piece by piece as the worker sends it, with its Content-Length.
+func TestHTTPStreamsALongBodyOfKnownLengthAtOnce(t *testing.T) {
+	const piece = 2 << 10 // smaller than the client connection's write buffer, the body longer
+	next := make(chan struct{})
+	pool := NewPool(time.Second)
+	pool.Add(httpBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(3*piece))
+		for i := 0; i < 3; i++ {
+			_, _ = w.Write(bytes.Repeat([]byte{'a' + byte(i)}, piece))
+			w.(http.Flusher).Flush()
+			select {
+			case <-next: // sent only after the client read this piece
+			case <-time.After(10 * time.Second):
+				return
+			}
+		}
+	})))
+	addr := startHTTP(t, pool)
+	resp, err := noRetryClient().Get("http://" + addr + "/download")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.ContentLength != 3*piece {
+		t.Fatalf("Content-Length %d, want %d", resp.ContentLength, 3*piece)
+	}
+	buf := make([]byte, piece)
+	for i := 0; i < 3; i++ {
+		if _, err := io.ReadFull(resp.Body, buf); err != nil || buf[0] != 'a'+byte(i) || buf[piece-1] != 'a'+byte(i) {
+			t.Fatalf("piece %d: %q… %v", i, buf[:8], err)
+		}
 		next <- struct{}{}
 	}
 }

@@ -162,6 +162,13 @@ func (p *Pool) Pick(ctx context.Context, exclude map[*Backend]bool) (*Backend, e
 	}
 }
 
+// PickNow is Pick without waiting: nil and no error when no backend is
+// ready.
+func (p *Pool) PickNow(exclude map[*Backend]bool) (*Backend, error) {
+	b, _, err := p.tryPick(exclude)
+	return b, err
+}
+
 // tryPick picks without waiting; with nothing to pick it returns the
 // channel that is closed at the next change.
 func (p *Pool) tryPick(exclude map[*Backend]bool) (*Backend, <-chan struct{}, error) {

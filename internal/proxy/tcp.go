@@ -86,11 +86,24 @@ func (t *TCP) forward(client net.Conn) {
 }
 
 // connect picks a backend and dials it; a refused dial (a worker that just
-// died, or is not listening yet) is tried on another one.
+// died, or is not listening yet) is tried on another one. While no worker
+// is ready it waits, until the pool's wait ends or the client goes away.
 func (t *TCP) connect(client net.Conn) (net.Conn, *Backend, error) {
 	tried := map[*Backend]bool{}
+	var watch *clientWatch
+	defer func() {
+		if watch != nil {
+			watch.stop()
+		}
+	}()
 	for {
-		b, err := t.Pool.Pick(context.Background(), tried)
+		b, err := t.Pool.PickNow(tried)
+		if b == nil && err == nil {
+			if watch == nil {
+				watch = watchClient(client)
+			}
+			b, err = t.Pool.Pick(watch.ctx, tried)
+		}
 		if err != nil {
 			return nil, nil, err
 		}

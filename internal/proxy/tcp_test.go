@@ -127,3 +127,62 @@ func TestTCPClosesAConnectionNoWorkerTook(t *testing.T) {
 		t.Fatalf("gave-up count %d", pool.Counters().NoWorker.Load())
 	}
 }
+
+// A connection that waits for a worker and whose client gives up (here
+// after sending a request) is dropped then, not forwarded later to run
+// that request for nobody.
+func TestTCPWaitingConnectionEndsWhenItsClientLeaves(t *testing.T) {
+	pool := NewPool(time.Minute)
+	addr := startTCP(t, &TCP{Pool: pool, Log: quiet})
+	for _, reset := range []bool{false, true} {
+		failed := pool.Counters().Failed.Load()
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		waitFor(t, "the connection to wait", func() bool { return pool.Counters().Waited.Load() == failed+1 })
+		if reset {
+			_ = c.(*net.TCPConn).SetLinger(0) // close with a reset
+		}
+		c.Close()
+		waitFor(t, "the waiting connection to give up", func() bool { return pool.Counters().Failed.Load() == failed+1 })
+	}
+}
+
+// The watch for a leaving client reads nothing: what the client sent
+// while it waited reaches the worker, and the connection works both ways.
+func TestTCPWaitingConnectionKeepsWhatItsClientSent(t *testing.T) {
+	pool := NewPool(time.Minute)
+	addr := startTCP(t, &TCP{Pool: pool, Log: quiet})
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+	_, _ = io.WriteString(c, "first\n")
+	waitFor(t, "the connection to wait", func() bool { return pool.Counters().Waited.Load() == 1 })
+	pool.Add(tcpBackend(t, func(w net.Conn) {
+		r := bufio.NewReader(w)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			_, _ = io.WriteString(w, "echo "+line)
+		}
+	}))
+	r := bufio.NewReader(c)
+	for _, line := range []string{"first\n", "second\n"} {
+		if line != "first\n" {
+			_, _ = io.WriteString(c, line)
+		}
+		if got, err := r.ReadString('\n'); err != nil || got != "echo "+line {
+			t.Fatalf("got %q, %v; want %q", got, err, "echo "+line)
+		}
+	}
+	if f := pool.Counters().Failed.Load(); f != 0 {
+		t.Fatalf("failed %d", f)
+	}
+}

@@ -16,6 +16,12 @@ type Bus struct {
 	dropped atomic.Uint64
 }
 
+// chanBuffer is the part of a subscriber's buffer held in its channel;
+// the rest is taken only while the subscriber is behind, so that a master
+// with a few generous subscribers (thousands of events each) does not
+// hold their buffers in memory all the time.
+const chanBuffer = 16
+
 // Subscription is one subscriber's feed. C is closed by Close, or when
 // the supervisor has stopped and every event was delivered.
 type Subscription struct {
@@ -25,7 +31,17 @@ type Subscription struct {
 	After   uint64
 	c       chan Event
 	bus     *Bus
+	limit   int // events held at most: in c and in overflow together
 	dropped atomic.Uint64
+	stop    chan struct{} // closed by Close: the pump gives up
+	pump    sync.WaitGroup
+
+	// Guarded by bus.mu.
+	overflow []Event // events that did not fit in c, oldest first
+	pumping  bool    // a goroutine moves overflow into c
+	ending   bool    // the bus closed: close c once overflow is delivered
+	stopped  bool    // Close was called
+	closedC  bool
 }
 
 // NewBus returns a bus with no subscribers.
@@ -34,26 +50,43 @@ func NewBus() *Bus { return &Bus{subs: map[*Subscription]struct{}{}} }
 // Subscribe returns a feed of every event published from now on, holding
 // up to buffer events the subscriber has not read yet.
 func (b *Bus) Subscribe(buffer int) *Subscription {
-	c := make(chan Event, buffer)
-	s := &Subscription{C: c, c: c, bus: b}
+	buffer = max(buffer, 1)
+	c := make(chan Event, min(buffer, chanBuffer))
+	s := &Subscription{C: c, c: c, bus: b, limit: buffer, stop: make(chan struct{})}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	s.After = b.seq
 	if b.closed {
-		close(c)
+		s.closeCLocked()
 		return s
 	}
 	b.subs[s] = struct{}{}
 	return s
 }
 
-// Close ends the subscription; C is closed. Safe to call more than once.
+// Close ends the subscription; C is closed, and events already in C can
+// still be read. Safe to call more than once.
 func (s *Subscription) Close() {
 	b := s.bus
 	b.mu.Lock()
+	if s.stopped {
+		b.mu.Unlock()
+		return
+	}
+	s.stopped = true
+	delete(b.subs, s)
+	b.mu.Unlock()
+	close(s.stop)
+	s.pump.Wait()
+	b.mu.Lock()
 	defer b.mu.Unlock()
-	if _, ok := b.subs[s]; ok {
-		delete(b.subs, s)
+	s.overflow = nil
+	s.closeCLocked()
+}
+
+func (s *Subscription) closeCLocked() {
+	if !s.closedC {
+		s.closedC = true
 		close(s.c)
 	}
 }
@@ -78,23 +111,73 @@ func (b *Bus) publish(e Event) Event {
 	b.seq++
 	e.Seq = b.seq
 	for s := range b.subs {
-		select {
-		case s.c <- e:
-		default:
-			s.dropped.Add(1)
-			b.dropped.Add(1)
-		}
+		s.offerLocked(e)
 	}
 	return e
 }
 
-// close ends every subscription once the last event is published.
+// offerLocked hands e to the subscriber without blocking: straight into
+// C while nothing waits before it, else behind the events waiting, or
+// dropped when the subscriber already holds its whole buffer.
+func (s *Subscription) offerLocked(e Event) {
+	if len(s.overflow) == 0 {
+		select {
+		case s.c <- e:
+			return
+		default:
+		}
+	}
+	if len(s.c)+len(s.overflow) >= s.limit {
+		s.dropped.Add(1)
+		s.bus.dropped.Add(1)
+		return
+	}
+	s.overflow = append(s.overflow, e)
+	if !s.pumping {
+		s.pumping = true
+		s.pump.Add(1)
+		go s.pumpOverflow()
+	}
+}
+
+// pumpOverflow moves the waiting events into C, in order, as the
+// subscriber reads; it ends when none is left or on Close.
+func (s *Subscription) pumpOverflow() {
+	defer s.pump.Done()
+	b := s.bus
+	for {
+		b.mu.Lock()
+		if len(s.overflow) == 0 || s.stopped {
+			s.pumping, s.overflow = false, nil
+			if s.ending && !s.stopped {
+				s.closeCLocked()
+			}
+			b.mu.Unlock()
+			return
+		}
+		e := s.overflow[0] // stays queued until sent, so offers queue behind it
+		b.mu.Unlock()
+		select {
+		case s.c <- e:
+		case <-s.stop:
+			return
+		}
+		b.mu.Lock()
+		s.overflow = s.overflow[1:]
+		b.mu.Unlock()
+	}
+}
+
+// close ends every subscription once the last event is delivered.
 func (b *Bus) close() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.closed = true
 	for s := range b.subs {
 		delete(b.subs, s)
-		close(s.c)
+		s.ending = true
+		if !s.pumping {
+			s.closeCLocked()
+		}
 	}
 }

@@ -56,6 +56,10 @@ type MasterStatus struct {
 	SocketsHealed  uint64    `json:"sockets_healed"`         // listening sockets a worker shut down, listening again
 	OutputLost     uint64    `json:"output_lost"`            // writes to the master's stdout/stderr that failed
 	EventsDropped  uint64    `json:"events_dropped"`         // events a slow subscriber missed
+	// Containment says how workers are held: "cgroup v2 PATH" or
+	// "process group + subreaper".
+	Containment string `json:"containment,omitempty"`
+	RunAs       string `json:"run_as,omitempty"` // --user/--group: "nobody (uid 65534, gid 65534)"
 }
 
 // SocketStatus describes one listening socket.

@@ -1,0 +1,138 @@
+package main
+
+// The figures behind every chart in BENCHMARKS.md: this file is the only
+// place a chart's numbers live, one dataset per table, each field one of
+// the table's columns in the table's own units.
+//
+// To update a chart after re-running a benchmark:
+//
+//  1. put the new figures in the table in BENCHMARKS.md and in the dataset
+//     below that names that table (copy them: the charts compute nothing
+//     the table does not show);
+//  2. from the repository root, run: go run ./bench/charts
+//  3. commit this file together with the rewritten bench/charts/*.svg.
+//
+// go test ./bench/charts fails while a committed .svg differs from what
+// these figures draw, so a chart cannot silently go stale.
+
+// reloads is "Failed requests over 20 reloads" (bench/compare.sh).
+var reloads = reloadFigures{
+	Reloads: 20,
+	Runs: []failedRun{
+		// setup, app, requests, failed
+		{"baton, inherited socket", "examples/hello", 242818, 0},
+		{"baton --proxy http", "Node app, server.close()", 86656, 0},
+		{"PM2 7 cluster, pm2 reload", "the same Node app, 2 instances", 331931, 123},
+	},
+}
+
+// throughput is "Throughput and p99" (bench/compare.sh).
+var throughput = throughputFigures{
+	// setup, requests/s, p99 ms, × direct, target (× direct, 0 = none)
+	Direct: rate{"direct (hello -addr)", 82481, 9.40, 1.00, 0},
+	Setups: []rate{
+		{"baton, inherited socket", 91175, 9.22, 1.11, 0.98},
+		{"baton --proxy tcp", 46373, 5.08, 0.56, 0.85},
+		{"baton --proxy http", 12838, 15.06, 0.16, 0.6},
+	},
+}
+
+// footprint is "The master's footprint and rollout time by worker count"
+// (bench/footprint.sh).
+var footprint = footprintFigures{
+	TargetRSSMB:   16,
+	TargetWorkers: 64,
+	Rows: []footprintRow{
+		// workers, master RSS MB, OS threads
+		{1, 15.6, 9},
+		{4, 15.8, 8},
+		{16, 17.2, 9},
+		{64, 21.6, 9},
+		{256, 32.9, 9},
+	},
+	// OS threads the same script measured before the master waited on
+	// pidfds (one thread blocked in wait4 per worker), from the bullet
+	// under the table. Drop this once it stops being news.
+	ThreadsBefore: map[int]int{64: 72, 256: 265},
+}
+
+// drain is the e2e row of "Draining: package worker against plain
+// http.Server.Shutdown".
+var drain = drainFigures{
+	Test:     "TestLibraryDrainVersusPlainShutdownUnderRollouts",
+	Drains:   40,
+	Requests: 32000, // about, a run
+	// failed requests, one figure a run
+	PlainShutdown: []int{231, 324},
+	WorkerServe:   []int{0, 0},
+}
+
+// upgrades is the Go benchmark table of "Master upgrades under load":
+// the longest time with no response, median and range over the runs.
+var upgrades = upgradeFigures{
+	Runs:        5,
+	PerRun:      20,
+	Upgrades:    140, // every upgrade measured, Go benchmark and wrk
+	Failed:      0,   // failed requests over those upgrades
+	TargetGapMs: 50,
+	Gaps: []gap{
+		// what, median ms, low ms, high ms, target applies
+		{"during 20 master upgrades", 50.5, 4.6, 94.1, true},
+		{"at rest, just before, as long", 23.5, 3.5, 47.5, false},
+		{"during 20 rollouts", 7.2, 4.7, 17.9, false},
+	},
+}
+
+type reloadFigures struct {
+	Reloads int
+	Runs    []failedRun
+}
+
+type failedRun struct {
+	Setup, App       string
+	Requests, Failed int
+}
+
+type throughputFigures struct {
+	Direct rate
+	Setups []rate
+}
+
+type rate struct {
+	Setup  string
+	RPS    int
+	P99ms  float64
+	Ratio  float64 // × direct, as the table rounds it
+	Target float64
+}
+
+type footprintFigures struct {
+	TargetRSSMB   float64
+	TargetWorkers int
+	Rows          []footprintRow
+	ThreadsBefore map[int]int // by worker count
+}
+
+type footprintRow struct {
+	Workers int
+	RSSMB   float64
+	Threads int
+}
+
+type drainFigures struct {
+	Test                       string
+	Drains, Requests           int
+	PlainShutdown, WorkerServe []int
+}
+
+type upgradeFigures struct {
+	Runs, PerRun, Upgrades, Failed int
+	TargetGapMs                    float64
+	Gaps                           []gap
+}
+
+type gap struct {
+	What           string
+	Median, Lo, Hi float64
+	TargetApplies  bool
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# System calls and context switches per request, by process, under wrk:
+# the same app served directly and behind --proxy tcp and --proxy http.
+# These are counts, not times, so they hold on a loaded or shared machine
+# where throughput ratios drift; they say what a proxy costs per request.
+#
+#   bench/syscalls.sh [SECONDS]        default: 4
+#
+# Needs perf (Debian's linux-perf) with the raw_syscalls tracepoints, wrk
+# and curl; root or perf_event_paranoid <= 1. Loopback only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-4}
+command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
+command -v perf >/dev/null || apt-get install -y linux-perf >/dev/null
+out=$(mktemp -d)
+export XDG_RUNTIME_DIR=$out/run
+mkdir -p "$XDG_RUNTIME_DIR"
+cleanup() {
+  "$out/baton" stop --name sc >/dev/null 2>&1 || true
+  [ -n "${direct:-}" ] && kill "$direct" 2>/dev/null || true
+  rm -rf "$out"
+}
+trap cleanup EXIT
+go build -o "$out/baton" ./cmd/baton
+go build -o "$out/hello" ./examples/hello
+port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+wait_up() { for _ in $(seq 200); do curl -sf -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.05; done; echo "nothing serves on $1" >&2; return 1; }
+# measure LABEL PORT PIDS: wrk for SECONDS+1 s, perf counts PIDS (comma-separated) for SECONDS s
+measure() {
+  wrk -t2 -c64 -d"$((secs + 1))s" "http://127.0.0.1:$2/" >"$out/wrk.txt" & local w=$!
+  sleep 0.5
+  perf stat -e raw_syscalls:sys_enter,context-switches -x, -o "$out/perf.txt" -p "$3" -- sleep "$secs" 2>/dev/null
+  wait $w
+  local rps; rps=$(awk '/Requests\/sec/ {print $2}' "$out/wrk.txt")
+  awk -F, -v n="$rps" -v s="$secs" -v l="$1" '{v[$3]+=$1}
+    END {r=n*s; printf "%-34s %12.2f %14.2f\n", l, v["raw_syscalls:sys_enter"]/r, v["context-switches"]/r}' "$out/perf.txt"
+}
+printf "%-34s %12s %14s\n" process syscalls/req switches/req
+P=$(port); GOMAXPROCS=2 "$out/hello" -addr "127.0.0.1:$P" >/dev/null 2>&1 & direct=$!
+wait_up "$P"; measure "direct: the app" "$P" "$direct"; kill "$direct"; wait "$direct" 2>/dev/null || true; direct=
+for mode in tcp http; do
+  P=$(port)
+  "$out/baton" run --name sc -w 2 -l "127.0.0.1:$P" --mode proxy --proxy "$mode" -- "$out/hello" -addr "127.0.0.1:{port}" >"$out/baton.log" 2>&1 &
+  master=$!
+  wait_up "$P"
+  workers=$(pgrep -d, -f "$out/hello -addr 127.0.0.1:[0-9]")
+  measure "--proxy $mode: the master" "$P" "$master"
+  measure "--proxy $mode: the 2 workers" "$P" "$workers"
+  "$out/baton" stop --name sc --timeout 60s >/dev/null
+done
