@@ -1,10 +1,10 @@
 package control
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 	"sync"
 )
 
@@ -72,18 +72,26 @@ func (l *swapListener) replace(next net.Listener) bool {
 	return true
 }
 
-// Restore creates the socket file again when it is gone (removed by hand,
-// or by a cleaner of /tmp): clients find the master again, at the same
-// path, mode 0600, in a directory of mode 0700 if that went too. It does
-// nothing when anything is at the path: the file this master bound, or
-// something someone else put there, which is left alone. It reports
-// whether it created the socket.
+// ErrNameGivenUp is Restore's answer when the name's lock file was
+// removed along with the socket: the name is free, and another master
+// may take it; this one does not take it back.
+var ErrNameGivenUp = errors.New("its lock file was removed too, so the name is free for another master: this one stays unreachable by name (stop it by pid, or restart it)")
+
+// Restore creates the socket file again when it is gone (removed by hand)
+// while the name's lock file is still this master's: clients find the
+// master again, at the same path, mode 0600. It does nothing when
+// anything is at the path: the file this master bound, or something
+// someone else put there, which is left alone. It reports whether it
+// created the socket.
 func (s *Socket) Restore() (bool, error) {
 	if _, present := lstatID(s.path); present || s.swap.isClosed() {
 		return false, nil
 	}
-	if err := os.MkdirAll(filepath.Dir(s.path), 0o700); err != nil {
-		return false, fmt.Errorf("control socket %s: create it again: %w", s.path, err)
+	if s.lock == nil {
+		return false, ErrNameGivenUp
+	}
+	if id, ok := lstatID(s.lock.path); !ok || id != s.lock.id {
+		return false, ErrNameGivenUp
 	}
 	ln, id, err := bindPrivate(s.path)
 	if err != nil {

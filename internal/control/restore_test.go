@@ -35,7 +35,7 @@ func TestRestoreCreatesTheRemovedSocketAgain(t *testing.T) {
 		}
 		accepted <- err
 	}()
-	if err := os.RemoveAll(filepath.Dir(path)); err != nil { // the directory too, as a cleaner of /tmp does
+	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := net.Dial("unix", path); err == nil {
@@ -71,5 +71,32 @@ func TestRestoreCreatesTheRemovedSocketAgain(t *testing.T) {
 	}
 	if _, err := os.Lstat(path); !os.IsNotExist(err) {
 		t.Fatalf("Restore after Close left a file: %v", err)
+	}
+}
+
+// With its lock file removed too, the name is free: Restore leaves the
+// path to whichever master takes it.
+func TestRestoreLeavesAGivenUpNameAlone(t *testing.T) {
+	dir, err := os.MkdirTemp("", "ctl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "m.sock")
+	s, err := Listen(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, p := range []string{path, LockPath(path)} {
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if restored, err := s.Restore(); restored || err != ErrNameGivenUp {
+		t.Fatalf("Restore without the lock: %v %v", restored, err)
+	}
+	if _, err := os.Lstat(path); !os.IsNotExist(err) {
+		t.Fatalf("Restore without the lock created %s: %v", path, err)
 	}
 }

@@ -108,6 +108,6 @@ func (h *healer) restoreControl() {
 		h.log.Warn("the control socket was removed: created it again", "path", h.ctl.Path())
 	case err != nil && !h.ctlFailing:
 		h.ctlFailing = true
-		h.log.Error("the control socket was removed and cannot be created again: client commands cannot reach this master", "err", err)
+		h.log.Error("the control socket was removed and is not created again: client commands cannot reach this master", "path", h.ctl.Path(), "err", err)
 	}
 }
