@@ -17,9 +17,13 @@ import (
 	"time"
 )
 
-// defaultFuzzTime is how long each target runs in the default test run;
-// BATON_FUZZTIME (a Go duration, or Nx for N inputs) lengthens it.
-const defaultFuzzTime = "3s"
+// defaultFuzzTime is how much each target fuzzes in the default test run:
+// a count of inputs rather than a duration, so that a loaded machine does
+// the same work, only slower, and no fuzz run ends on its deadline in the
+// middle of an input (go test -fuzz then reports "context deadline
+// exceeded" as a failure, seen here under load). BATON_FUZZTIME (a Go
+// duration such as 1m, or Nx for N inputs) changes it.
+const defaultFuzzTime = "5000x"
 
 // required names, for each kind of untrusted input the reliability issue
 // lists, the target that must fuzz it. A kind whose target is renamed or
