@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/demo"
 	"github.com/batonhq/baton/internal/proc"
 	"github.com/spf13/cobra"
@@ -90,7 +91,7 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return fail(exitUsage, fmt.Errorf("%s: %w (see baton %s --help)", c.Name(), err, c.Name()))
+		return fail(exitUsage, fmt.Errorf("%s: %w (see baton %s --help)", c.Name(), config.FlagError(err), c.Name()))
 	})
 	root.AddCommand(newRunCmd(), newCheckCmd(), newStatusCmd(), newStopCmd(), newReloadCmd(), newScaleCmd(), newUpgradeCmd(), newUpgradeCheckCmd(), newLogsCmd(), newTopCmd(), newDemoCmd(), newVersionCmd())
 	return root

@@ -39,7 +39,7 @@ func newScaleCmd() *cobra.Command {
 		if m := negativeArg.FindStringSubmatch(err.Error()); m != nil {
 			return fail(exitUsage, fmt.Errorf("scale: %q is not a worker count: valid is 1..%d", m[1], config.MaxWorkers))
 		}
-		return fail(exitUsage, fmt.Errorf("scale: %w (see baton scale --help)", err))
+		return fail(exitUsage, fmt.Errorf("scale: %w (see baton scale --help)", config.FlagError(err)))
 	})
 	t.bind(c)
 	return c

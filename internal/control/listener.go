@@ -19,12 +19,20 @@ import (
 // held until Close. It is a net.Listener; whoever closes it (Serve does,
 // when its context ends) gives the name up.
 type Socket struct {
-	net.Listener
-	path string
-	file fileID // the socket file this master bound
-	lock *nameLock
-	once sync.Once
-	err  error
+	net.Listener // a *swapListener, so that Restore can put a new one in
+	swap         *swapListener
+	path         string
+	mu           sync.Mutex // guards file
+	file         fileID     // the socket file this master bound
+	lock         *nameLock
+	once         sync.Once
+	err          error
+}
+
+// newSocket wraps a listening control socket bound at path.
+func newSocket(ln net.Listener, path string, id fileID, lock *nameLock) *Socket {
+	sw := &swapListener{cur: ln}
+	return &Socket{Listener: sw, swap: sw, path: path, file: id, lock: lock}
 }
 
 // Listen takes the name and creates the control socket at path. It first
@@ -58,7 +66,7 @@ func listenLocked(path string) (*Socket, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Socket{Listener: ln, path: path, file: id}, nil
+	return newSocket(ln, path, id, nil), nil
 }
 
 // removeStale removes a dead socket at path, and refuses anything else.
@@ -128,7 +136,10 @@ func (s *Socket) Path() string { return s.path }
 func (s *Socket) Close() error {
 	s.once.Do(func() {
 		s.err = s.Listener.Close()
-		if id, ok := lstatID(s.path); ok && id == s.file {
+		s.mu.Lock()
+		mine := s.file
+		s.mu.Unlock()
+		if id, ok := lstatID(s.path); ok && id == mine {
 			_ = os.Remove(s.path)
 		}
 		s.lock.release()
@@ -191,7 +202,7 @@ func peerUID(c net.Conn) (int, error) {
 // accept could then block in the kernel where closing the listener
 // cannot interrupt it (a hang seen in a loaded test run).
 func (s *Socket) Files() (listener, lock *os.File, err error) {
-	sc, ok := s.Listener.(syscall.Conn)
+	sc, ok := s.swap.current().(syscall.Conn)
 	if !ok {
 		return nil, nil, fmt.Errorf("control socket %s: not a socket listener", s.path)
 	}
@@ -220,7 +231,7 @@ func Adopt(path string, listener, lock *os.File) (*Socket, error) {
 	}
 	id, _ := lstatID(path)
 	held, _ := fstatID(lock)
-	return &Socket{Listener: ln, path: path, file: id, lock: &nameLock{path: LockPath(path), f: lock, id: held}}, nil
+	return newSocket(ln, path, id, &nameLock{path: LockPath(path), f: lock, id: held}), nil
 }
 
 // Release stops this master listening and closes its hold on the name

@@ -83,6 +83,9 @@ func (m *Master) Scale(ctx context.Context, n int) error {
 	if err := m.refuseWhileUpgrading(); err != nil {
 		return err
 	}
+	if err := checkFDLimit(m.cfg, n); err != nil {
+		return &supervisor.RefusedError{Cause: supervisor.ErrInvalid, Reason: err.Error()}
+	}
 	return m.sup.Scale(ctx, n)
 }
 

@@ -29,6 +29,16 @@ type healer struct {
 	healed  atomic.Uint64
 	broken  map[string]bool // sockets that cannot be healed, reported once
 	done    chan struct{}
+	// ctl, when set, is the control socket, created again when its file
+	// is removed (checked every HealInterval).
+	ctl        controlRestorer
+	ctlFailing bool // a failure to restore it, reported once
+}
+
+// controlRestorer is the control socket as the healer sees it.
+type controlRestorer interface {
+	Restore() (bool, error)
+	Path() string
 }
 
 func newHealer(bus *supervisor.Bus, socks []*sockets.Socket, command []string, log *slog.Logger) *healer {
@@ -52,6 +62,7 @@ func (h *healer) run(ctx context.Context) {
 			}
 		case <-tick.C:
 			h.check()
+			h.restoreControl()
 		case <-ctx.Done():
 			h.sub.Close()
 			return
@@ -81,5 +92,22 @@ func (h *healer) check(who ...any) {
 		case err != nil:
 			h.log.Warn("check listening socket", "socket", s.Name, "err", err)
 		}
+	}
+}
+
+// restoreControl creates the control socket again if its file is gone, so
+// that `baton status` and the other client commands find the master.
+func (h *healer) restoreControl() {
+	if h.ctl == nil {
+		return
+	}
+	restored, err := h.ctl.Restore()
+	switch {
+	case restored:
+		h.ctlFailing = false
+		h.log.Warn("the control socket was removed: created it again", "path", h.ctl.Path())
+	case err != nil && !h.ctlFailing:
+		h.ctlFailing = true
+		h.log.Error("the control socket was removed and is not created again: client commands cannot reach this master", "path", h.ctl.Path(), "err", err)
 	}
 }

@@ -199,6 +199,9 @@ func (m *Master) Run(ctx context.Context) error {
 // setUp takes the name, binds the sockets (or takes them over from the
 // master this one replaces) and starts what the workers need.
 func (m *Master) setUp() error {
+	if err := checkFDLimit(m.cfg, m.cfg.Workers); err != nil {
+		return err
+	}
 	if err := m.takeName(); err != nil {
 		return err
 	}
@@ -247,6 +250,7 @@ func (m *Master) startSupervisor(spawner *proc.Spawner) {
 	m.logged = startEventLog(m.bus, m.log, m.cfg, m.socks)
 	m.startMetrics()
 	m.healer = newHealer(m.bus, m.socks, m.cfg.Command, m.log)
+	m.healer.ctl = m.ctl
 	inner := &proc.OS{
 		Name: m.cfg.Name, NotifyDir: m.notifyDir, Spawner: spawner, Guardian: m.guardian,
 		Contain: m.contain, RunAs: m.cfg.RunAs,

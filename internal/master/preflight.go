@@ -12,7 +12,8 @@ import (
 // Preflight finds, without changing anything, what would stop a master
 // with cfg from starting that the configuration alone cannot tell: a TCP
 // address in use, a unix socket path a live process listens on, a control
-// socket path that is too long or whose name another master holds.
+// socket path that is too long or whose name another master holds, an
+// open-file limit too low for the workers.
 // `baton check` reports these; `baton run` meets them as errors.
 func Preflight(cfg config.Config) []error {
 	var problems []error
@@ -22,6 +23,9 @@ func Preflight(cfg config.Config) []error {
 		}
 	}
 	if err := probeControl(cfg); err != nil {
+		problems = append(problems, err)
+	}
+	if err := checkFDLimit(cfg, cfg.Workers); err != nil {
 		problems = append(problems, err)
 	}
 	return problems

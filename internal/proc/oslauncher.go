@@ -139,11 +139,17 @@ func (o *OS) command(l Launch, p *osProcess) (*exec.Cmd, error) {
 	return &exec.Cmd{Path: SelfExe, Args: ShimArgs(l.Command), Env: env, Dir: dir, ExtraFiles: o.Files}, nil
 }
 
-// openNotify creates the worker's private NOTIFY_SOCKET.
+// openNotify creates the worker's private NOTIFY_SOCKET. A notify
+// directory that was removed (by hand, or by a cleaner of /tmp along with
+// the control socket) is created again, mode 0700, or no worker could
+// ever start again.
 func (o *OS) openNotify(l Launch, p *osProcess) error {
 	path := filepath.Join(o.NotifyDir, "w"+strconv.Itoa(l.ID))
 	_ = os.Remove(path)
 	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if errors.Is(err, syscall.ENOENT) && os.MkdirAll(o.NotifyDir, 0o700) == nil {
+		conn, err = net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	}
 	if err != nil {
 		return fmt.Errorf("spawn slot %d: notify socket %s: %w", l.Slot, path, limitHint(err))
 	}

@@ -226,3 +226,30 @@ func TestNotifyDirIsShortAndSweepsDeadMasters(t *testing.T) {
 		t.Fatalf("notify paths under %s can be %d bytes", dir2, n)
 	}
 }
+
+// A notify directory removed under a running master (a cleaner of /tmp)
+// is created again for the next worker, which then reports READY=1.
+func TestNotifyDirectoryRemovedIsCreatedAgain(t *testing.T) {
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 is not installed: it sends the notify datagram")
+	}
+	o := newOS(t)
+	if err := os.RemoveAll(o.NotifyDir); err != nil {
+		t.Fatal(err)
+	}
+	py := `import os,socket; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.connect(os.environ["NOTIFY_SOCKET"]); s.send(b"READY=1")`
+	p, notes, exits := launch(t, o, Launch{ID: 8, Command: []string{"python3", "-c", py}, Notify: true})
+	select {
+	case n := <-notes:
+		if !n.Ready {
+			t.Fatalf("%+v", n)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no notify datagram")
+	}
+	waitExit(t, exits)
+	p.Release()
+	if st, err := os.Stat(o.NotifyDir); err != nil || st.Mode().Perm() != 0o700 {
+		t.Fatalf("the notify directory: %v %v", st, err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -137,6 +138,9 @@ func listenTCP(s config.Listen, family int, sa unix.Sockaddr, dualStack bool) (*
 		if errors.Is(err, unix.EADDRINUSE) {
 			return nil, fmt.Errorf("bind %s: address already in use (another process listens there)", s.Address)
 		}
+		if errors.Is(err, unix.EACCES) {
+			return nil, fmt.Errorf("bind %s: %w: ports below %d need root or CAP_NET_BIND_SERVICE (see sysctl net.ipv4.ip_unprivileged_port_start)", s.Address, err, unprivilegedPortStart())
+		}
 		return nil, fmt.Errorf("bind %s: %w", s.Address, err)
 	}
 	return finishListen(s, fd)
@@ -182,6 +186,9 @@ func bindUnix(s config.Listen) (*Socket, error) {
 	}
 	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: s.Address}); err != nil {
 		unix.Close(fd)
+		if errors.Is(err, unix.EACCES) {
+			return nil, fmt.Errorf("bind unix:%s: %w: uid %d cannot create a file in %s", s.Address, err, os.Getuid(), filepath.Dir(s.Address))
+		}
 		return nil, fmt.Errorf("bind unix:%s: %w", s.Address, err)
 	}
 	id, _ := statID(s.Address)
@@ -235,4 +242,18 @@ func removeStale(path string) error {
 		return fmt.Errorf("bind unix:%s: remove stale socket: %w", path, err)
 	}
 	return nil
+}
+
+// unprivilegedPortStart is the lowest port anyone may bind
+// (net.ipv4.ip_unprivileged_port_start, 1024 unless changed).
+func unprivilegedPortStart() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+	if err != nil {
+		return 1024
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return 1024
+	}
+	return n
 }
