@@ -20,20 +20,20 @@ var reloads = reloadFigures{
 	Reloads: 20,
 	Runs: []failedRun{
 		// setup, app, requests, failed
-		{"baton, inherited socket", "examples/hello", 242818, 0},
-		{"baton --proxy http", "Node app, server.close()", 86656, 0},
-		{"PM2 7 cluster, pm2 reload", "the same Node app, 2 instances", 331931, 123},
+		{"baton, inherited socket", "examples/hello", 362818, 0},
+		{"baton --proxy http", "Node app, server.close()", 65500, 0},
+		{"PM2 7 cluster, pm2 reload", "the same Node app, 2 instances", 241100, 162},
 	},
 }
 
 // throughput is "Throughput and p99" (bench/compare.sh).
 var throughput = throughputFigures{
 	// setup, requests/s, p99 ms, × direct, target (× direct, 0 = none)
-	Direct: rate{"direct (hello -addr)", 82481, 9.40, 1.00, 0},
+	Direct: rate{"direct (hello -addr)", 30221, 31.87, 1.00, 0},
 	Setups: []rate{
-		{"baton, inherited socket", 91175, 9.22, 1.11, 0.98},
-		{"baton --proxy tcp", 46373, 5.08, 0.56, 0.85},
-		{"baton --proxy http", 12838, 15.06, 0.16, 0.6},
+		{"baton, inherited socket", 36563, 127.04, 1.21, 0.98},
+		{"baton --proxy tcp", 16950, 204.71, 0.56, 0.85},
+		{"baton --proxy http", 8885, 32.67, 0.29, 0.6},
 	},
 }
 
