@@ -25,10 +25,8 @@ cleanup() {
   rm -rf "$out"
 }
 trap cleanup EXIT
-go build -o "$out/baton" ./cmd/baton
-go build -o "$out/hello" ./examples/hello
-port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-wait_up() { for _ in $(seq 200); do curl -sf -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.05; done; echo "nothing serves on $1" >&2; return 1; }
+. bench/lib.sh
+build_binaries "$out"
 # wrk_run PORT SECONDS: "rps p99_ms failed"
 wrk_run() {
   wrk -t2 -c64 -d"${2}s" --latency "http://127.0.0.1:$1/" | awk '

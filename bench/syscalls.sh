@@ -22,10 +22,8 @@ cleanup() {
   rm -rf "$out"
 }
 trap cleanup EXIT
-go build -o "$out/baton" ./cmd/baton
-go build -o "$out/hello" ./examples/hello
-port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-wait_up() { for _ in $(seq 200); do curl -sf -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.05; done; echo "nothing serves on $1" >&2; return 1; }
+. bench/lib.sh
+build_binaries "$out"
 # measure LABEL PORT PIDS: wrk for SECONDS+1 s, perf counts PIDS (comma-separated) for SECONDS s
 measure() {
   wrk -t2 -c64 -d"$((secs + 1))s" "http://127.0.0.1:$2/" >"$out/wrk.txt" & local w=$!
