@@ -45,10 +45,10 @@ var footprint = footprintFigures{
 	Rows: []footprintRow{
 		// workers, master RSS MB, OS threads
 		{1, 15.6, 9},
-		{4, 15.8, 8},
-		{16, 17.2, 9},
-		{64, 21.6, 9},
-		{256, 32.9, 9},
+		{4, 15.6, 9},
+		{16, 16.7, 10},
+		{64, 20.6, 10},
+		{256, 33.2, 10},
 	},
 	// OS threads the same script measured before the master waited on
 	// pidfds (one thread blocked in wait4 per worker), from the bullet
