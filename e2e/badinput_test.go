@@ -72,15 +72,8 @@ func TestBadInputNoPermissionToBind(t *testing.T) {
 	asNobody := func(args ...string) (string, int) {
 		c := exec.Command(setpriv, append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", batonBin}, args...)...)
 		c.Env = env
-		var stderr strings.Builder
-		c.Stderr = &stderr
-		err := c.Run()
-		if ee, ok := err.(*exec.ExitError); ok {
-			return stderr.String(), ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return stderr.String(), 0
+		_, stderr, code := runCommand(t, c)
+		return stderr, code
 	}
 	port := 80
 	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_unprivileged_port_start"); err == nil {
@@ -115,15 +108,8 @@ func TestBadInputFDLimitTooLow(t *testing.T) {
 	limited := func(limit int, args ...string) (string, int) {
 		c := exec.Command("sh", append([]string{"-c", "ulimit -n " + strconv.Itoa(limit) + ` && exec "$0" "$@"`, batonBin}, args...)...)
 		c.Env = env
-		var stderr strings.Builder
-		c.Stderr = &stderr
-		err := c.Run()
-		if ee, ok := err.(*exec.ExitError); ok {
-			return stderr.String(), ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return stderr.String(), 0
+		_, stderr, code := runCommand(t, c)
+		return stderr, code
 	}
 	args := []string{"--name", "fds", "-w", "8", "-l", "127.0.0.1:0", "-l", "127.0.0.1:0", "--", cmd}
 	stderr, code := limited(20, append([]string{"run"}, args...)...)

@@ -217,6 +217,13 @@ func runBaton(t testing.TB, env []string, args ...string) (string, string, int) 
 	t.Helper()
 	cmd := exec.Command(batonBin, args...)
 	cmd.Env = env
+	return runCommand(t, cmd)
+}
+
+// runCommand runs cmd to its end and returns its stdout, stderr and exit
+// code; a command that cannot be run at all fails the test.
+func runCommand(t testing.TB, cmd *exec.Cmd) (string, string, int) {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -225,7 +232,7 @@ func runBaton(t testing.TB, env []string, args ...string) (string, string, int) 
 	if errors.As(err, &ee) {
 		code = ee.ExitCode()
 	} else if err != nil {
-		t.Fatalf("run baton %v: %v", args, err)
+		t.Fatalf("run %v: %v", cmd.Args, err)
 	}
 	return stdout.String(), stderr.String(), code
 }
