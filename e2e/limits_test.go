@@ -122,23 +122,24 @@ func TestWatchdogInheritReplacesAStoppedWorker(t *testing.T) {
 // /) stands in for WATCHDOG=1. A SIGSTOPped worker fails it, leaves the
 // rotation at once and is replaced; nothing fails.
 func TestWatchdogProxyHTTPProbeReplacesAStoppedWorker(t *testing.T) {
-	m := startMaster(t, 2, "--name", "wdproxy", "-w", "2", "--mode", "proxy", "--proxy", "http", "-l", "127.0.0.1:0",
-		"--watchdog", "3s", "--", helloBin, "-addr", "127.0.0.1:{port}")
-	l := patientLoad(t, m.addr(), "POST", 8)
-	st := m.status()
-	victim, other := st.Workers[0].PID, st.Workers[1].PID
-	stopWorker(t, victim)
-	replacedByWatchdog(t, m, victim, 2, []int{other})
-	l.stop(t)
+	proxyProbeReplacesAStoppedWorker(t, "wdproxy", "http", "POST", 8)
 }
 
 // Proxy tcp mode: a connect alone proves nothing (the kernel accepts into
 // a stopped process's queue), so the probe also reads the process state:
 // a SIGSTOPped server is found out and replaced; nothing fails.
 func TestWatchdogProxyTCPProbeFindsAStoppedWorker(t *testing.T) {
-	m := startMaster(t, 2, "--name", "wdtcp", "-w", "2", "--mode", "proxy", "--proxy", "tcp", "-l", "127.0.0.1:0",
+	proxyProbeReplacesAStoppedWorker(t, "wdtcp", "tcp", "GET", 4)
+}
+
+// proxyProbeReplacesAStoppedWorker runs 2 workers behind --proxy kind with
+// --watchdog 3s and no notify socket, under a patient load of conns
+// connections sending method; one worker is SIGSTOPped and must be
+// replaced by the liveness probe while the other stays.
+func proxyProbeReplacesAStoppedWorker(t *testing.T, name, kind, method string, conns int) {
+	m := startMaster(t, 2, "--name", name, "-w", "2", "--mode", "proxy", "--proxy", kind, "-l", "127.0.0.1:0",
 		"--watchdog", "3s", "--", helloBin, "-addr", "127.0.0.1:{port}")
-	l := patientLoad(t, m.addr(), "GET", 4)
+	l := patientLoad(t, m.addr(), method, conns)
 	st := m.status()
 	victim, other := st.Workers[0].PID, st.Workers[1].PID
 	stopWorker(t, victim)
