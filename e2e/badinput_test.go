@@ -11,6 +11,7 @@ import (
 
 	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/control"
+	"github.com/batonhq/baton/internal/e2etest"
 	batonmaster "github.com/batonhq/baton/internal/master"
 	"github.com/batonhq/baton/internal/supervisor"
 )
@@ -32,12 +33,12 @@ func oneLine(t *testing.T, stderr string, want ...string) {
 // markScript is a command that leaves a file behind if it ever starts,
 // in a directory every user may enter.
 func markScript(t *testing.T) (cmd, marker string) {
-	dir := runtimeDir(t)
+	dir := e2etest.RuntimeDir(t)
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	marker = filepath.Join(dir, "started")
-	return writeScript(t, dir, "mark.sh", "#!/bin/sh\ntouch "+marker+"\nexec sleep 5\n"), marker
+	return e2etest.WriteScript(t, dir, "mark.sh", "#!/bin/sh\ntouch "+marker+"\nexec sleep 5\n"), marker
 }
 
 func mustNotExist(t *testing.T, path string) {
@@ -59,20 +60,20 @@ func TestBadInputNoPermissionToBind(t *testing.T) {
 		t.Skip("needs setpriv (util-linux) to run the master as nobody")
 	}
 	cmd, marker := markScript(t)
-	xdg := runtimeDir(t)
+	xdg := e2etest.RuntimeDir(t)
 	if err := os.Chown(xdg, 65534, 65534); err != nil {
 		t.Fatal(err)
 	}
-	readOnly := filepath.Join(runtimeDir(t), "ro")
+	readOnly := filepath.Join(e2etest.RuntimeDir(t), "ro")
 	if err := os.Mkdir(readOnly, 0o555); err != nil {
 		t.Fatal(err)
 	}
 	_ = os.Chmod(filepath.Dir(readOnly), 0o755)
 	env := append(os.Environ(), "XDG_RUNTIME_DIR="+xdg)
 	asNobody := func(args ...string) (string, int) {
-		c := exec.Command(setpriv, append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", batonBin}, args...)...)
+		c := exec.Command(setpriv, append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", e2etest.BatonBin}, args...)...)
 		c.Env = env
-		_, stderr, code := runCommand(t, c)
+		_, stderr, code := e2etest.RunCommand(t, c)
 		return stderr, code
 	}
 	port := 80
@@ -103,12 +104,12 @@ func TestBadInputNoPermissionToBind(t *testing.T) {
 // fail to spawn one by one; the estimate covers what a master really holds.
 func TestBadInputFDLimitTooLow(t *testing.T) {
 	cmd, marker := markScript(t)
-	xdg := runtimeDir(t)
+	xdg := e2etest.RuntimeDir(t)
 	env := append(os.Environ(), "XDG_RUNTIME_DIR="+xdg)
 	limited := func(limit int, args ...string) (string, int) {
-		c := exec.Command("sh", append([]string{"-c", "ulimit -n " + strconv.Itoa(limit) + ` && exec "$0" "$@"`, batonBin}, args...)...)
+		c := exec.Command("sh", append([]string{"-c", "ulimit -n " + strconv.Itoa(limit) + ` && exec "$0" "$@"`, e2etest.BatonBin}, args...)...)
 		c.Env = env
-		_, stderr, code := runCommand(t, c)
+		_, stderr, code := e2etest.RunCommand(t, c)
 		return stderr, code
 	}
 	args := []string{"--name", "fds", "-w", "8", "-l", "127.0.0.1:0", "-l", "127.0.0.1:0", "--", cmd}
@@ -123,26 +124,26 @@ func TestBadInputFDLimitTooLow(t *testing.T) {
 	mustNotExist(t, marker)
 
 	// A running master refuses to scale past its limit and keeps serving.
-	m := launch(t, "--name", "fdscale", "-w", "2", "-l", "127.0.0.1:0", "--", helloBin)
-	m.waitReady(2, 20*time.Second)
+	m := e2etest.Launch(t, "--name", "fdscale", "-w", "2", "-l", "127.0.0.1:0", "--", e2etest.HelloBin)
+	m.WaitReady(2, 20*time.Second)
 	cfg := config.Config{Listen: make([]config.Listen, 1), Parallel: 1}
-	if n, need := hardCountFDs(t, m.cmd.Process.Pid), batonmaster.FDsNeeded(cfg, 2); uint64(n) > need {
+	if n, need := hardCountFDs(t, m.Cmd.Process.Pid), batonmaster.FDsNeeded(cfg, 2); uint64(n) > need {
 		t.Fatalf("a master with 2 workers holds %d descriptors, more than the %d it is said to need", n, need)
 	}
-	_ = m.cmd.Process.Kill()
-	m.wait(10 * time.Second)
-	capped := launchLimited(t, 45, xdg, env, "--name", "fdcap", "-w", "2", "-l", "127.0.0.1:0", "--", helloBin)
-	capped.waitReady(2, 20*time.Second)
-	_, stderr, code = capped.baton("scale", "--name", "fdcap", "8")
+	_ = m.Cmd.Process.Kill()
+	m.Wait(10 * time.Second)
+	capped := launchLimited(t, 45, xdg, env, "--name", "fdcap", "-w", "2", "-l", "127.0.0.1:0", "--", e2etest.HelloBin)
+	capped.WaitReady(2, 20*time.Second)
+	_, stderr, code = capped.Baton("scale", "--name", "fdcap", "8")
 	if code != 4 {
 		t.Fatalf("scale 8 under ulimit -n 45: exit %d, want 4: %s", code, stderr)
 	}
 	oneLine(t, stderr, "refused", "open-file limit is 45", "8 workers")
-	if _, _, code := capped.baton("scale", "--name", "fdcap", "3"); code != 0 {
+	if _, _, code := capped.Baton("scale", "--name", "fdcap", "3"); code != 0 {
 		t.Fatalf("scale 3 under ulimit -n 45: exit %d, want 0", code)
 	}
-	capped.waitReady(3, 20*time.Second)
-	if st := capped.status(); st.Desired != 3 || countState(st, supervisor.Ready) != 3 {
+	capped.WaitReady(3, 20*time.Second)
+	if st := capped.Status(); st.Desired != 3 || e2etest.CountState(st, supervisor.Ready) != 3 {
 		t.Fatalf("after the refused scale and a good one: %+v", st.Workers)
 	}
 }
@@ -154,44 +155,44 @@ func TestBadInputFDLimitTooLow(t *testing.T) {
 // master says so once and leaves the path to whichever master takes it
 // (TestHardeningTwoMastersOnOneControlPath).
 func TestBadInputControlSocketRemovedIsCreatedAgain(t *testing.T) {
-	m := startMaster(t, 1, "--name", "ctlgone", "-w", "1", "-l", "127.0.0.1:0", "--", helloBin)
-	before, addr := m.status().PID, m.addr()
+	m := e2etest.StartMaster(t, 1, "--name", "ctlgone", "-w", "1", "-l", "127.0.0.1:0", "--", e2etest.HelloBin)
+	before, addr := m.Status().PID, m.Addr()
 	for i := 1; i <= 2; i++ {
-		if err := os.Remove(m.ctl.Path); err != nil {
+		if err := os.Remove(m.Ctl.Path); err != nil {
 			t.Fatal(err)
 		}
-		if _, stderr, code := m.baton("status", "--name", "ctlgone"); code != 0 {
+		if _, stderr, code := m.Baton("status", "--name", "ctlgone"); code != 0 {
 			t.Logf("status while the socket is gone: exit %d: %s", code, strings.TrimSpace(stderr))
 			if code != 3 || strings.Contains(strings.TrimSpace(stderr), "\n") {
 				t.Fatalf("status while the socket is gone: exit %d, want 3 and one line: %q", code, stderr)
 			}
 		}
-		waitFor(t, "the control socket to be created again", 10*time.Second, func() bool {
-			_, _, code := m.baton("status", "--name", "ctlgone", "--json")
+		e2etest.WaitFor(t, "the control socket to be created again", 10*time.Second, func() bool {
+			_, _, code := m.Baton("status", "--name", "ctlgone", "--json")
 			return code == 0
 		})
-		if pid := m.status().PID; pid != before {
+		if pid := m.Status().PID; pid != before {
 			t.Fatalf("status answers from pid %d, the master is %d", pid, before)
 		}
-		if st, err := os.Stat(m.ctl.Path); err != nil || st.Mode().Perm() != 0o600 {
+		if st, err := os.Stat(m.Ctl.Path); err != nil || st.Mode().Perm() != 0o600 {
 			t.Fatalf("the new control socket: %v %v", st, err)
 		}
-		if n := strings.Count(m.out.String(), "the control socket was removed: created it again"); n != i {
-			t.Fatalf("%d log lines about the control socket, want %d:\n%s", n, i, m.out.String())
+		if n := strings.Count(m.Out.String(), "the control socket was removed: created it again"); n != i {
+			t.Fatalf("%d log lines about the control socket, want %d:\n%s", n, i, m.Out.String())
 		}
 	}
-	if out, stderr, code := m.baton("reload", "--name", "ctlgone"); code != 0 {
+	if out, stderr, code := m.Baton("reload", "--name", "ctlgone"); code != 0 {
 		t.Fatalf("reload through the new control socket: exit %d\n%s%s", code, out, stderr)
 	}
-	for _, p := range []string{m.ctl.Path, control.LockPath(m.ctl.Path)} {
+	for _, p := range []string{m.Ctl.Path, control.LockPath(m.Ctl.Path)} {
 		if err := os.Remove(p); err != nil {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "the master to say its name is given up", 10*time.Second, func() bool {
-		return strings.Contains(m.out.String(), "the control socket was removed and is not created again")
+	e2etest.WaitFor(t, "the master to say its name is given up", 10*time.Second, func() bool {
+		return strings.Contains(m.Out.String(), "the control socket was removed and is not created again")
 	})
-	if _, err := os.Lstat(m.ctl.Path); !os.IsNotExist(err) {
+	if _, err := os.Lstat(m.Ctl.Path); !os.IsNotExist(err) {
 		t.Fatalf("the master took a given-up name back: %v", err)
 	}
 	if _, err := oneShot(addr); err != nil {
@@ -203,20 +204,20 @@ func TestBadInputControlSocketRemovedIsCreatedAgain(t *testing.T) {
 // descriptor) harms no one: the socket stays open in the master and the
 // other workers, which keep serving every request.
 func TestBadInputWorkerClosesItsListeningSocket(t *testing.T) {
-	dir := runtimeDir(t)
-	closer := writeScript(t, dir, "closer.py", `#!/usr/bin/env python3
+	dir := e2etest.RuntimeDir(t)
+	closer := e2etest.WriteScript(t, dir, "closer.py", `#!/usr/bin/env python3
 import os, socket, time
 os.close(3)  # drop the inherited listening socket, then say ready and idle
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.sendto(b"READY=1", os.environ["NOTIFY_SOCKET"])
 time.sleep(600)
 `)
-	worker := writeScript(t, dir, "worker.sh", "#!/bin/sh\nif [ \"$BATON_SLOT\" = 0 ]; then exec "+closer+"; fi\nexec "+helloBin+"\n")
-	m := startMaster(t, 3, "--name", "closer", "-w", "3", "-l", "127.0.0.1:0", "--stop-timeout", "2s", "--", worker)
-	l := startLoad(t, m.addr(), "/", 8)
-	waitFor(t, "requests answered", 20*time.Second, func() bool { return l.pc.total() >= 100 })
-	res := l.stop(t) // fails the test on any failed request
-	if st := m.status(); countState(st, supervisor.Ready) != 3 || st.Master.SocketsHealed != 0 {
+	worker := e2etest.WriteScript(t, dir, "worker.sh", "#!/bin/sh\nif [ \"$BATON_SLOT\" = 0 ]; then exec "+closer+"; fi\nexec "+e2etest.HelloBin+"\n")
+	m := e2etest.StartMaster(t, 3, "--name", "closer", "-w", "3", "-l", "127.0.0.1:0", "--stop-timeout", "2s", "--", worker)
+	l := e2etest.StartLoad(t, m.Addr(), "/", 8)
+	e2etest.WaitFor(t, "requests answered", 20*time.Second, func() bool { return l.Answers.Total() >= 100 })
+	res := l.Stop(t) // fails the test on any failed request
+	if st := m.Status(); e2etest.CountState(st, supervisor.Ready) != 3 || st.Master.SocketsHealed != 0 {
 		t.Fatalf("after a worker closed its socket: %+v, sockets healed %d", st.Workers, st.Master.SocketsHealed)
 	}
 	t.Logf("%d requests, all answered by the two workers that kept the socket", res.OK)
@@ -224,28 +225,8 @@ time.sleep(600)
 
 // launchLimited starts `baton run ARGS...` under `ulimit -n limit` with
 // the runtime directory xdg (env holds it).
-func launchLimited(t *testing.T, limit int, xdg string, env []string, args ...string) *master {
+func launchLimited(t *testing.T, limit int, xdg string, env []string, args ...string) *e2etest.Master {
 	t.Helper()
-	c := exec.Command("sh", append([]string{"-c", "ulimit -n " + strconv.Itoa(limit) + ` && exec "$0" run "$@"`, batonBin}, args...)...)
-	c.Env = env
-	m := &master{t: t, cmd: c, out: &syncBuffer{}, env: env, exited: make(chan struct{})}
-	c.Stdout, c.Stderr = m.out, m.out
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { m.err = c.Wait(); close(m.exited) }()
-	t.Cleanup(m.kill)
-	m.ctl = control.NewClient(filepath.Join(xdg, "baton", nameArg(args)+".sock"))
-	return m
-}
-
-// total counts every answer.
-func (c *pidCounter) total() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n := 0
-	for _, k := range c.pids {
-		n += k
-	}
-	return n
+	c := exec.Command("sh", append([]string{"-c", "ulimit -n " + strconv.Itoa(limit) + ` && exec "$0" run "$@"`, e2etest.BatonBin}, args...)...)
+	return e2etest.StartCommand(t, c, env, nil, filepath.Join(xdg, "baton", e2etest.NameArg(args)+".sock"))
 }

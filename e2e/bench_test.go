@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonhq/baton/internal/e2etest"
 	"github.com/batonhq/baton/internal/loadtest"
 	"github.com/batonhq/baton/internal/supervisor"
 )
@@ -17,13 +18,13 @@ import (
 //
 //	go test -run '^$' -bench Rollout ./e2e/
 func BenchmarkRolloutOfFourWorkers(b *testing.B) {
-	m := startMaster(b, 4, "--name", "bench", "-w", "4", "-l", "127.0.0.1:0", "--", helloBin)
+	m := e2etest.StartMaster(b, 4, "--name", "bench", "-w", "4", "-l", "127.0.0.1:0", "--", e2etest.HelloBin)
 	var total time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		start := time.Now()
-		st, err := m.ctl.Reload(ctx, "", nil)
+		st, err := m.Ctl.Reload(ctx, "", nil)
 		cancel()
 		if err != nil || st.State != supervisor.RolloutDone {
 			b.Fatalf("rollout: %v %+v", err, st)
@@ -37,19 +38,19 @@ func BenchmarkRolloutOfFourWorkers(b *testing.B) {
 // BenchmarkRolloutsUnderLoad reports failed requests per rollout under
 // keep-alive load (the target is 0).
 func BenchmarkRolloutsUnderLoad(b *testing.B) {
-	m := startMaster(b, 4, "--name", "bload", "-w", "4", "-l", "127.0.0.1:0", "--", helloBin)
+	m := e2etest.StartMaster(b, 4, "--name", "bload", "-w", "4", "-l", "127.0.0.1:0", "--", e2etest.HelloBin)
 	gaps := &gapMeter{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan loadtest.Result, 1)
 	go func() {
-		res, _ := loadtest.Run(ctx, loadtest.Options{Addr: m.addr(), Conns: 32, OnResponse: func(int, []byte) { gaps.tick() }})
+		res, _ := loadtest.Run(ctx, loadtest.Options{Addr: m.Addr(), Conns: 32, OnResponse: func(int, []byte) { gaps.tick() }})
 		done <- res
 	}()
-	waitFor(b, "the load to start", 10*time.Second, func() bool { return gaps.started() })
+	e2etest.WaitFor(b, "the load to start", 10*time.Second, func() bool { return gaps.started() })
 	gaps.reset()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		m.reload("")
+		m.Reload("")
 	}
 	b.StopTimer()
 	cancel()
@@ -65,24 +66,24 @@ func BenchmarkRolloutsUnderLoad(b *testing.B) {
 // ready (the first crash of a slot respawns at once, with no backoff).
 // Connections meanwhile wait in the shared accept queue.
 func BenchmarkRespawnAfterKill(b *testing.B) {
-	m := startMaster(b, 1, "--name", "brespawn", "-w", "1", "-l", "127.0.0.1:0", "--", helloBin)
+	m := e2etest.StartMaster(b, 1, "--name", "brespawn", "-w", "1", "-l", "127.0.0.1:0", "--", e2etest.HelloBin)
 	var total time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		old := m.status().Workers[0].PID
+		old := m.Status().Workers[0].PID
 		start := time.Now()
 		if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
 			b.Fatal(err)
 		}
-		waitFor(b, "a new ready worker", 30*time.Second, func() bool {
-			st := m.status()
+		e2etest.WaitFor(b, "a new ready worker", 30*time.Second, func() bool {
+			st := m.Status()
 			return len(st.Workers) == 1 && st.Workers[0].PID != old && st.Workers[0].State == supervisor.Ready
 		})
 		total += time.Since(start)
 		// Let the worker count as stable again, so every kill is a
 		// "first crash" (no backoff) without waiting StableUptime.
 		b.StopTimer()
-		m.reload("")
+		m.Reload("")
 		b.StartTimer()
 	}
 	b.StopTimer()
@@ -96,16 +97,16 @@ func BenchmarkRespawnAfterKill(b *testing.B) {
 //
 //	go test -run '^$' -bench UpgradesUnderLoad -benchtime 20x ./e2e/
 func BenchmarkUpgradesUnderLoad(b *testing.B) {
-	u := startUpgradable(b, batonBin, 4, "--name", "bup", "-w", "4", "-l", "127.0.0.1:0", "--", helloBin)
+	u := e2etest.StartUpgradable(b, e2etest.BatonBin, 4, "--name", "bup", "-w", "4", "-l", "127.0.0.1:0", "--", e2etest.HelloBin)
 	gaps := &gapMeter{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan loadtest.Result, 1)
 	go func() {
-		res, _ := loadtest.Run(ctx, loadtest.Options{Addr: u.mustStatus().Sockets[0].Address, Conns: 32,
+		res, _ := loadtest.Run(ctx, loadtest.Options{Addr: u.MustStatus().Sockets[0].Address, Conns: 32,
 			OnResponse: func(int, []byte) { gaps.tick() }})
 		done <- res
 	}()
-	waitFor(b, "the load to start", 10*time.Second, func() bool { return gaps.started() })
+	e2etest.WaitFor(b, "the load to start", 10*time.Second, func() bool { return gaps.started() })
 	// The same measure with no upgrade, for as long as the upgrades will
 	// take (guessed from one), tells the machine's noise from baton's gap.
 	gaps.reset()
@@ -117,7 +118,7 @@ func BenchmarkUpgradesUnderLoad(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		if out, code := u.upgrade(); code != 0 {
+		if out, code := u.Upgrade(); code != 0 {
 			b.Fatalf("upgrade %d: exit %d\n%s", i, code, out)
 		}
 		total += time.Since(start)

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/batonhq/baton/internal/e2etest"
 )
 
 // markerPIDs lists the live processes whose command line holds marker.
@@ -20,7 +22,7 @@ func markerPIDs(marker string) []int {
 		if err != nil || !strings.Contains(string(b), marker) {
 			continue
 		}
-		if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(f))); err == nil && alive(pid) {
+		if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(f))); err == nil && e2etest.Alive(pid) {
 			out = append(out, pid)
 		}
 	}
@@ -39,23 +41,23 @@ func killMarked(marker string) {
 // process group and session (its argv holds marker).
 func escapingWorker(t *testing.T, marker string) string {
 	t.Helper()
-	return writeScript(t, t.TempDir(), "escape.sh", "#!/bin/sh\n"+
+	return e2etest.WriteScript(t, t.TempDir(), "escape.sh", "#!/bin/sh\n"+
 		"setsid sh -c 'while :; do sleep 1; done' "+marker+" &\n"+
-		"exec "+helloBin+"\n")
+		"exec "+e2etest.HelloBin+"\n")
 }
 
 // startContained starts a master of 2 escaping workers and waits until
 // both escaped; it skips when no cgroup is writable here.
-func startContained(t *testing.T, name, marker string) (*master, string) {
+func startContained(t *testing.T, name, marker string) (*e2etest.Master, string) {
 	t.Helper()
 	t.Cleanup(func() { killMarked(marker) })
-	m := startMaster(t, 2, "--name", name, "-w", "2", "-l", "127.0.0.1:0", "--", escapingWorker(t, marker))
-	cg, ok := strings.CutPrefix(m.status().Master.Containment, "cgroup v2 ")
+	m := e2etest.StartMaster(t, 2, "--name", name, "-w", "2", "-l", "127.0.0.1:0", "--", escapingWorker(t, marker))
+	cg, ok := strings.CutPrefix(m.Status().Master.Containment, "cgroup v2 ")
 	if !ok {
-		t.Skipf("no writable cgroup v2 here (containment: %s)", m.status().Master.Containment)
+		t.Skipf("no writable cgroup v2 here (containment: %s)", m.Status().Master.Containment)
 	}
 	cg, _, _ = strings.Cut(cg, " ")
-	waitFor(t, "2 escaped processes", 10*time.Second, func() bool { return len(markerPIDs(marker)) == 2 })
+	e2etest.WaitFor(t, "2 escaped processes", 10*time.Second, func() bool { return len(markerPIDs(marker)) == 2 })
 	for _, pid := range markerPIDs(marker) {
 		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
 		if !strings.Contains(string(b), filepath.Base(cg)+"/w") {
@@ -70,17 +72,17 @@ func startContained(t *testing.T, name, marker string) (*master, string) {
 func TestContainCgroupStopLeavesNothing(t *testing.T) {
 	marker := "baton-contain-stop-" + strconv.Itoa(os.Getpid())
 	m, cg := startContained(t, "contain", marker)
-	st := m.status()
+	st := m.Status()
 	for _, w := range st.Workers {
 		if w.RSS <= 0 || w.CPU < 0 {
 			t.Fatalf("worker %d: RSS %d, CPU %.1f from its cgroup", w.PID, w.RSS, w.CPU)
 		}
 	}
-	if _, stderr, code := m.baton("stop"); code != 0 {
+	if _, stderr, code := m.Baton("stop"); code != 0 {
 		t.Fatalf("stop: exit %d: %s", code, stderr)
 	}
-	m.wait(30 * time.Second)
-	waitFor(t, "no escaped process left", 10*time.Second, func() bool { return len(markerPIDs(marker)) == 0 })
+	m.Wait(30 * time.Second)
+	e2etest.WaitFor(t, "no escaped process left", 10*time.Second, func() bool { return len(markerPIDs(marker)) == 0 })
 	if _, err := os.Stat(cg); !os.IsNotExist(err) {
 		t.Fatalf("cgroup %s is still there: %v", cg, err)
 	}
@@ -92,8 +94,8 @@ func TestContainCgroupStopLeavesNothing(t *testing.T) {
 func TestContainGuardianRestartAndMasterKill(t *testing.T) {
 	marker := "baton-contain-kill-" + strconv.Itoa(os.Getpid())
 	m, cg := startContained(t, "guarded", marker)
-	workers := pids(m.status())
-	first := guardianOf(m.cmd.Process.Pid)
+	workers := e2etest.PIDs(m.Status())
+	first := guardianOf(m.Cmd.Process.Pid)
 	if first == 0 {
 		t.Fatal("no guardian process found")
 	}
@@ -101,28 +103,28 @@ func TestContainGuardianRestartAndMasterKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	var second int
-	waitFor(t, "a new guardian", 10*time.Second, func() bool {
-		second = guardianOf(m.cmd.Process.Pid)
+	e2etest.WaitFor(t, "a new guardian", 10*time.Second, func() bool {
+		second = guardianOf(m.Cmd.Process.Pid)
 		return second != 0 && second != first
 	})
-	waitFor(t, "the master's log line", 5*time.Second, func() bool { return strings.Contains(m.out.String(), "guardian died: starting a new one") })
-	if err := m.cmd.Process.Kill(); err != nil {
+	e2etest.WaitFor(t, "the master's log line", 5*time.Second, func() bool { return strings.Contains(m.Out.String(), "guardian died: starting a new one") })
+	if err := m.Cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	m.wait(10 * time.Second)
-	waitFor(t, "workers and escaped processes gone", 10*time.Second, func() bool {
+	m.Wait(10 * time.Second)
+	e2etest.WaitFor(t, "workers and escaped processes gone", 10*time.Second, func() bool {
 		for _, pid := range workers {
-			if alive(pid) {
+			if e2etest.Alive(pid) {
 				return false
 			}
 		}
 		return len(markerPIDs(marker)) == 0
 	})
-	waitFor(t, "the cgroup removed", 10*time.Second, func() bool {
+	e2etest.WaitFor(t, "the cgroup removed", 10*time.Second, func() bool {
 		_, err := os.Stat(cg)
 		return os.IsNotExist(err)
 	})
-	waitFor(t, "the guardian gone", 10*time.Second, func() bool { return !alive(second) })
+	e2etest.WaitFor(t, "the guardian gone", 10*time.Second, func() bool { return !e2etest.Alive(second) })
 }
 
 // guardianOf finds the guardian process of the master pid: its child
@@ -135,7 +137,7 @@ func guardianOf(master int) int {
 			continue
 		}
 		pid, _ := strconv.Atoi(filepath.Base(filepath.Dir(f)))
-		if alive(pid) && parentOf(pid) == master {
+		if e2etest.Alive(pid) && parentOf(pid) == master {
 			return pid
 		}
 	}
@@ -166,33 +168,33 @@ func TestContainFallbackReapsAndKillsOrphans(t *testing.T) {
 	t.Setenv("BATON_CONTAINMENT", "pgroup")
 	marker := "baton-contain-orphan-" + strconv.Itoa(os.Getpid())
 	t.Cleanup(func() { killMarked(marker) })
-	script := writeScript(t, t.TempDir(), "orphans.sh", "#!/bin/sh\n"+
+	script := e2etest.WriteScript(t, t.TempDir(), "orphans.sh", "#!/bin/sh\n"+
 		"( setsid sh -c 'sleep 0.1; exit 3' short-"+marker+" & )\n"+
 		"( setsid sh -c 'while :; do sleep 1; done' "+marker+" & )\n"+
-		"exec "+helloBin+"\n")
-	m := startMaster(t, 2, "--name", "orphans", "-w", "2", "-l", "127.0.0.1:0", "--", script)
-	if c := m.status().Master.Containment; c != "process group + subreaper" {
+		"exec "+e2etest.HelloBin+"\n")
+	m := e2etest.StartMaster(t, 2, "--name", "orphans", "-w", "2", "-l", "127.0.0.1:0", "--", script)
+	if c := m.Status().Master.Containment; c != "process group + subreaper" {
 		t.Fatalf("containment %q with BATON_CONTAINMENT=pgroup", c)
 	}
-	master := m.cmd.Process.Pid
+	master := m.Cmd.Process.Pid
 	reaped := func() int {
-		return strings.Count(m.out.String(), `exit="exit status 3" killed_at_stop=false`)
+		return strings.Count(m.Out.String(), `exit="exit status 3" killed_at_stop=false`)
 	}
-	waitFor(t, "2 orphans reaped and reported", 10*time.Second, func() bool { return reaped() == 2 })
-	waitFor(t, "2 escaped loops, children of the master", 10*time.Second, func() bool {
+	e2etest.WaitFor(t, "2 orphans reaped and reported", 10*time.Second, func() bool { return reaped() == 2 })
+	e2etest.WaitFor(t, "2 escaped loops, children of the master", 10*time.Second, func() bool {
 		ps := markerPIDs(marker)
 		return len(ps) == 2 && parentOf(ps[0]) == master && parentOf(ps[1]) == master
 	})
 	if z := zombiesOf(master); len(z) > 0 {
 		t.Fatalf("zombie children of the master: %v", z)
 	}
-	if _, stderr, code := m.baton("stop"); code != 0 {
+	if _, stderr, code := m.Baton("stop"); code != 0 {
 		t.Fatalf("stop: exit %d: %s", code, stderr)
 	}
-	m.wait(30 * time.Second)
-	waitFor(t, "no escaped process left", 10*time.Second, func() bool { return len(markerPIDs(marker)) == 0 })
-	if n := strings.Count(m.out.String(), "killed_at_stop=true"); n < 2 {
-		t.Fatalf("%d orphans reported killed at stop, want 2:\n%s", n, m.out.String())
+	m.Wait(30 * time.Second)
+	e2etest.WaitFor(t, "no escaped process left", 10*time.Second, func() bool { return len(markerPIDs(marker)) == 0 })
+	if n := strings.Count(m.Out.String(), "killed_at_stop=true"); n < 2 {
+		t.Fatalf("%d orphans reported killed at stop, want 2:\n%s", n, m.Out.String())
 	}
 }
 
@@ -202,7 +204,7 @@ func zombiesOf(pid int) []int {
 	var out []int
 	for _, f := range files {
 		child, _ := strconv.Atoi(filepath.Base(filepath.Dir(f)))
-		if parentOf(child) == pid && !alive(child) {
+		if parentOf(child) == pid && !e2etest.Alive(child) {
 			out = append(out, child)
 		}
 	}

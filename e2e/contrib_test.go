@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/batonhq/baton/internal/e2etest"
 )
 
 // The shipped systemd units pass systemd-analyze verify with nothing to
@@ -19,11 +21,11 @@ func TestSystemdUnitsVerify(t *testing.T) {
 	}
 	dir := t.TempDir()
 	for _, name := range []string{"baton@.service", "baton@.socket"} {
-		b, err := os.ReadFile(filepath.Join("..", "contrib", "systemd", name))
+		b, err := os.ReadFile(e2etest.ModulePath("contrib", "systemd", name))
 		if err != nil {
 			t.Fatal(err)
 		}
-		body := strings.ReplaceAll(string(b), "/usr/local/bin/baton", batonBin)
+		body := strings.ReplaceAll(string(b), "/usr/local/bin/baton", e2etest.BatonBin)
 		if err := os.WriteFile(filepath.Join(dir, strings.Replace(name, "@", "@test", 1)), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -46,7 +48,7 @@ func TestSystemdUnitsVerify(t *testing.T) {
 		if err := os.MkdirAll(drop, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		b, err := os.ReadFile(filepath.Join("..", "contrib", "systemd", "notify-reload.conf"))
+		b, err := os.ReadFile(e2etest.ModulePath("contrib", "systemd", "notify-reload.conf"))
 		if err != nil {
 			t.Fatal(err)
 		}

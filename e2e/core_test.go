@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"github.com/batonhq/baton/internal/supervisor"
 	"io"
 	"net"
 	"net/http"
@@ -17,47 +16,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonhq/baton/internal/e2etest"
 	"github.com/batonhq/baton/internal/loadtest"
+	"github.com/batonhq/baton/internal/supervisor"
 )
 
-// helloReply is the example server's JSON answer.
-type helloReply struct {
-	PID        int    `json:"pid"`
-	Slot       string `json:"slot"`
-	Generation string `json:"generation"`
-	Dir        string `json:"dir"`
-	Version    string `json:"version"`
-}
-
-// pidCounter counts answers per worker pid.
-type pidCounter struct {
-	mu   sync.Mutex
-	pids map[int]int
-	gens map[string]int
-}
-
-func newPidCounter() *pidCounter { return &pidCounter{pids: map[int]int{}, gens: map[string]int{}} }
-
-func (c *pidCounter) onResponse(_ int, body []byte) {
-	var r helloReply
-	if json.Unmarshal(body, &r) != nil {
-		return
-	}
-	c.mu.Lock()
-	c.pids[r.PID]++
-	c.gens[r.Generation]++
-	c.mu.Unlock()
-}
-
-func (c *pidCounter) distinct() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.pids)
-}
-
 func TestFourWorkersShareOneSocket(t *testing.T) {
-	m := startMaster(t, 4, "--name", "share", "-w", "4", "-l", "127.0.0.1:0", "--", helloBin)
-	st := m.status()
+	m := e2etest.StartMaster(t, 4, "--name", "share", "-w", "4", "-l", "127.0.0.1:0", "--", e2etest.HelloBin)
+	st := m.Status()
 	seen := map[int]bool{}
 	for _, w := range st.Workers {
 		if seen[w.PID] {
@@ -66,40 +32,40 @@ func TestFourWorkersShareOneSocket(t *testing.T) {
 		seen[w.PID] = true
 	}
 	// The one master of this user is found without --name.
-	stdout, stderr, code := m.baton("status")
+	stdout, stderr, code := m.Baton("status")
 	if code != 0 || !strings.Contains(stdout, "SLOT  PID") || !strings.Contains(stdout, strconv.Itoa(st.Workers[3].PID)) ||
 		!strings.Contains(stdout, "master share: pid") || !strings.Contains(stdout, "serving") {
 		t.Fatalf("baton status: exit %d\n%s%s", code, stdout, stderr)
 	}
 	// Keep-alive load: every request succeeds.
-	res, err := loadtest.Run(context.Background(), loadtest.Options{Addr: m.addr(), Conns: 32, Requests: 3000})
+	res, err := loadtest.Run(context.Background(), loadtest.Options{Addr: m.Addr(), Conns: 32, Requests: 3000})
 	if err != nil || res.Failed != 0 {
 		t.Fatalf("load: %v %s %v", err, res, res.FirstErrors)
 	}
 	// New connections, a few at a time: whichever worker is free accepts
 	// from the one shared queue.
-	pc := newPidCounter()
+	pc := e2etest.NewAnswerCounter()
 	var wg sync.WaitGroup
 	for g := 0; g < 8; g++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := 0; i < 50 && pc.distinct() < 4; i++ {
-				body, err := oneShot(m.addr())
+			for i := 0; i < 50 && pc.DistinctPIDs() < 4; i++ {
+				body, err := oneShot(m.Addr())
 				if err != nil {
 					t.Error(err)
 					return
 				}
-				pc.onResponse(200, body)
+				pc.OnResponse(200, body)
 			}
 		}()
 	}
 	wg.Wait()
-	t.Logf("answers per pid: %v", pc.pids)
-	if pc.distinct() < 3 {
-		t.Fatalf("requests reached %d distinct pids (%v), want at least 3", pc.distinct(), pc.pids)
+	t.Logf("answers per pid: %v", pc.PerPID())
+	if pc.DistinctPIDs() < 3 {
+		t.Fatalf("requests reached %d distinct pids (%v), want at least 3", pc.DistinctPIDs(), pc.PerPID())
 	}
-	for pid := range pc.pids {
+	for pid := range pc.PerPID() {
 		if !seen[pid] {
 			t.Fatalf("answer from pid %d, which is not one of the workers %v", pid, seen)
 		}
@@ -127,12 +93,12 @@ func oneShot(addr string) ([]byte, error) {
 
 func TestListenPIDAndNamedSocketsInOrder(t *testing.T) {
 	dir := t.TempDir()
-	sock := filepath.Join(runtimeDir(t), "api.sock")
+	sock := filepath.Join(e2etest.RuntimeDir(t), "api.sock")
 	script, _ := filepath.Abs("testdata/listenpid.py")
 	report := filepath.Join(dir, "report")
-	m := startMaster(t, 2, "--name", "pycheck", "-w", "2", "-l", "web=127.0.0.1:0", "-l", "api=unix:"+sock,
+	m := e2etest.StartMaster(t, 2, "--name", "pycheck", "-w", "2", "-l", "web=127.0.0.1:0", "-l", "api=unix:"+sock,
 		"--env", "REPORT="+report, "--", script)
-	st := m.status()
+	st := m.Status()
 	for _, w := range st.Workers {
 		b, err := os.ReadFile(report + "." + strconv.Itoa(w.PID))
 		if err != nil {
@@ -152,9 +118,9 @@ func TestListenPIDAndNamedSocketsInOrder(t *testing.T) {
 }
 
 func TestKill9WorkerUnderLoadIsReplacedFast(t *testing.T) {
-	m := startMaster(t, 1, "--name", "crash1", "-w", "1", "-l", "127.0.0.1:0", "--", helloBin)
-	old := m.status().Workers[0].PID
-	addr := m.addr()
+	m := e2etest.StartMaster(t, 1, "--name", "crash1", "-w", "1", "-l", "127.0.0.1:0", "--", e2etest.HelloBin)
+	old := m.Status().Workers[0].PID
+	addr := m.Addr()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { _, _ = loadtest.Run(ctx, loadtest.Options{Addr: addr, Conns: 8}) }()
@@ -163,9 +129,9 @@ func TestKill9WorkerUnderLoadIsReplacedFast(t *testing.T) {
 		t.Fatal(err)
 	}
 	var newPID int
-	waitFor(t, "a new worker to answer", 15*time.Second, func() bool {
+	e2etest.WaitFor(t, "a new worker to answer", 15*time.Second, func() bool {
 		res, err := loadtest.Run(context.Background(), loadtest.Options{Addr: addr, Requests: 1, OnResponse: func(_ int, b []byte) {
-			var r helloReply
+			var r e2etest.HelloReply
 			if json.Unmarshal(b, &r) == nil && r.PID != old {
 				newPID = r.PID
 			}
@@ -175,22 +141,22 @@ func TestKill9WorkerUnderLoadIsReplacedFast(t *testing.T) {
 	// How fast is a figure for BENCHMARKS.md; what is asserted is that the
 	// first crash of a slot respawns at once, with no backoff.
 	t.Logf("the new worker served %s after the kill", time.Since(killed))
-	waitFor(t, "the crash in the master's log", 5*time.Second, func() bool {
-		out := m.out.String()
+	e2etest.WaitFor(t, "the crash in the master's log", 5*time.Second, func() bool {
+		out := m.Out.String()
 		return strings.Contains(out, `msg="worker crashed"`) && strings.Contains(out, "signal killed") && strings.Contains(out, "pid="+strconv.Itoa(old))
 	})
-	if strings.Contains(m.out.String(), "respawn backing off") {
-		t.Fatalf("the first crash waited for a backoff:\n%s", m.out.String())
+	if strings.Contains(m.Out.String(), "respawn backing off") {
+		t.Fatalf("the first crash waited for a backoff:\n%s", m.Out.String())
 	}
 }
 
 func TestCrashLoopBacksOff(t *testing.T) {
 	dir := t.TempDir()
 	stamps := filepath.Join(dir, "stamps")
-	script := writeScript(t, dir, "crash.sh", "#!/bin/sh\ndate +%s%N >> "+stamps+"\necho 'boom: cannot start' >&2\nexit 3\n")
-	m := launch(t, "--name", "loop", "-w", "1", "-l", "127.0.0.1:0", "--", script)
+	script := e2etest.WriteScript(t, dir, "crash.sh", "#!/bin/sh\ndate +%s%N >> "+stamps+"\necho 'boom: cannot start' >&2\nexit 3\n")
+	m := e2etest.Launch(t, "--name", "loop", "-w", "1", "-l", "127.0.0.1:0", "--", script)
 	var times []time.Time
-	waitFor(t, "7 spawns", 20*time.Second, func() bool {
+	e2etest.WaitFor(t, "7 spawns", 20*time.Second, func() bool {
 		times = readStamps(t, stamps)
 		return len(times) >= 7
 	})
@@ -207,7 +173,7 @@ func TestCrashLoopBacksOff(t *testing.T) {
 			t.Fatalf("gap %d is %s, shorter than its backoff %s: %v", i, gaps[i], least, gaps)
 		}
 	}
-	out := m.out.String()
+	out := m.Out.String()
 	if !strings.Contains(out, "exit status 3") || !strings.Contains(out, "boom: cannot start") || !strings.Contains(out, "respawn backing off") {
 		t.Fatalf("crash log lacks exit status, last output or backoff:\n%s", out)
 	}
@@ -238,40 +204,40 @@ wait
 
 func TestStopTimeoutKillsWorkerAndItsChildren(t *testing.T) {
 	dir := t.TempDir()
-	script := writeScript(t, dir, "stubborn.sh", stubbornScript)
+	script := e2etest.WriteScript(t, dir, "stubborn.sh", stubbornScript)
 	gc := filepath.Join(dir, "gc")
-	m := startMaster(t, 1, "--name", "stubborn", "-w", "1", "-l", "127.0.0.1:0",
+	m := e2etest.StartMaster(t, 1, "--name", "stubborn", "-w", "1", "-l", "127.0.0.1:0",
 		"--stop-timeout", "1s", "--env", "GC="+gc, "--", script)
-	w := m.status().Workers[0].PID
+	w := m.Status().Workers[0].PID
 	child := readPid(t, gc+"."+strconv.Itoa(w))
 	start := time.Now()
-	_ = m.cmd.Process.Signal(syscall.SIGTERM)
-	if code := m.wait(10 * time.Second); code != 0 {
+	_ = m.Cmd.Process.Signal(syscall.SIGTERM)
+	if code := m.Wait(10 * time.Second); code != 0 {
 		t.Fatalf("exit code %d", code)
 	}
 	if d := time.Since(start); d < 900*time.Millisecond {
 		t.Fatalf("master exited after %s, before the 1s stop timeout", d)
 	}
-	waitFor(t, "worker and child gone", 2*time.Second, func() bool { return !alive(w) && !alive(child) })
-	if !strings.Contains(m.out.String(), "did not exit within --stop-timeout") {
-		t.Fatalf("no kill log line:\n%s", m.out.String())
+	e2etest.WaitFor(t, "worker and child gone", 2*time.Second, func() bool { return !e2etest.Alive(w) && !e2etest.Alive(child) })
+	if !strings.Contains(m.Out.String(), "did not exit within --stop-timeout") {
+		t.Fatalf("no kill log line:\n%s", m.Out.String())
 	}
 }
 
 func TestSecondSigtermSkipsTheWait(t *testing.T) {
 	dir := t.TempDir()
-	script := writeScript(t, dir, "stubborn.sh", stubbornScript)
-	m := startMaster(t, 2, "--name", "twice", "-w", "2", "-l", "127.0.0.1:0",
+	script := e2etest.WriteScript(t, dir, "stubborn.sh", stubbornScript)
+	m := e2etest.StartMaster(t, 2, "--name", "twice", "-w", "2", "-l", "127.0.0.1:0",
 		"--stop-timeout", "60s", "--env", "GC="+filepath.Join(dir, "gc"), "--", script)
-	ws := pids(m.status())
-	_ = m.cmd.Process.Signal(syscall.SIGTERM)
-	waitFor(t, "stopping state", 5*time.Second, func() bool { return strings.Contains(m.out.String(), "stopping: draining") })
-	_ = m.cmd.Process.Signal(syscall.SIGTERM)
-	if code := m.wait(10 * time.Second); code != 0 {
+	ws := e2etest.PIDs(m.Status())
+	_ = m.Cmd.Process.Signal(syscall.SIGTERM)
+	e2etest.WaitFor(t, "stopping state", 5*time.Second, func() bool { return strings.Contains(m.Out.String(), "stopping: draining") })
+	_ = m.Cmd.Process.Signal(syscall.SIGTERM)
+	if code := m.Wait(10 * time.Second); code != 0 {
 		t.Fatalf("exit code %d", code)
 	}
 	for _, p := range ws {
-		if alive(p) {
+		if e2etest.Alive(p) {
 			t.Fatalf("worker %d still alive", p)
 		}
 	}
@@ -280,7 +246,7 @@ func TestSecondSigtermSkipsTheWait(t *testing.T) {
 func readPid(t *testing.T, path string) int {
 	t.Helper()
 	var pid int
-	waitFor(t, "pid file "+path, 5*time.Second, func() bool {
+	e2etest.WaitFor(t, "pid file "+path, 5*time.Second, func() bool {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return false
@@ -293,19 +259,19 @@ func readPid(t *testing.T, path string) int {
 
 func TestKill9MasterLeavesNoProcessBehind(t *testing.T) {
 	dir := t.TempDir()
-	script := writeScript(t, dir, "parent.sh", "#!/bin/sh\nsleep 1000 &\necho $! > \"$GC.$$\"\nwait\n")
+	script := e2etest.WriteScript(t, dir, "parent.sh", "#!/bin/sh\nsleep 1000 &\necho $! > \"$GC.$$\"\nwait\n")
 	gc := filepath.Join(dir, "gc")
-	m := startMaster(t, 3, "--name", "orphans", "-w", "3", "-l", "127.0.0.1:0", "--ready", "delay:50ms",
+	m := e2etest.StartMaster(t, 3, "--name", "orphans", "-w", "3", "-l", "127.0.0.1:0", "--ready", "delay:50ms",
 		"--env", "GC="+gc, "--", script)
 	var all []int
-	for _, w := range m.status().Workers {
+	for _, w := range m.Status().Workers {
 		all = append(all, w.PID, readPid(t, gc+"."+strconv.Itoa(w.PID)))
 	}
-	_ = m.cmd.Process.Kill()
-	m.wait(5 * time.Second)
-	waitFor(t, "every worker and grandchild gone", 2*time.Second, func() bool {
+	_ = m.Cmd.Process.Kill()
+	m.Wait(5 * time.Second)
+	e2etest.WaitFor(t, "every worker and grandchild gone", 2*time.Second, func() bool {
 		for _, p := range all {
-			if alive(p) {
+			if e2etest.Alive(p) {
 				return false
 			}
 		}
@@ -316,12 +282,12 @@ func TestKill9MasterLeavesNoProcessBehind(t *testing.T) {
 func TestGracefulStopCleansUp(t *testing.T) {
 	dir := t.TempDir()
 	pidfile := filepath.Join(dir, "baton.pid")
-	m := startMaster(t, 2, "--name", "clean", "-w", "2", "-l", "127.0.0.1:0", "--pidfile", pidfile, "--", helloBin)
+	m := e2etest.StartMaster(t, 2, "--name", "clean", "-w", "2", "-l", "127.0.0.1:0", "--pidfile", pidfile, "--", e2etest.HelloBin)
 	b, err := os.ReadFile(pidfile)
-	if err != nil || strings.TrimSpace(string(b)) != strconv.Itoa(m.cmd.Process.Pid) {
+	if err != nil || strings.TrimSpace(string(b)) != strconv.Itoa(m.Cmd.Process.Pid) {
 		t.Fatalf("pidfile: %q %v", b, err)
 	}
-	ctlPath := m.ctl.Path
+	ctlPath := m.Ctl.Path
 	st, err := os.Stat(ctlPath)
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("control socket mode: %v %v", st, err)
@@ -329,16 +295,16 @@ func TestGracefulStopCleansUp(t *testing.T) {
 	if dst, err := os.Stat(filepath.Dir(ctlPath)); err != nil || dst.Mode().Perm() != 0o700 {
 		t.Fatalf("control dir mode: %v %v", dst, err)
 	}
-	addr := m.addr()
-	ws := pids(m.status())
-	if _, stderr, code := m.baton("stop", "--name", "clean"); code != 0 {
+	addr := m.Addr()
+	ws := e2etest.PIDs(m.Status())
+	if _, stderr, code := m.Baton("stop", "--name", "clean"); code != 0 {
 		t.Fatalf("baton stop: %d %s", code, stderr)
 	}
-	if code := m.wait(10 * time.Second); code != 0 {
+	if code := m.Wait(10 * time.Second); code != 0 {
 		t.Fatalf("exit code %d", code)
 	}
 	for _, p := range ws {
-		if alive(p) {
+		if e2etest.Alive(p) {
 			t.Fatalf("worker %d alive after stop", p)
 		}
 	}
@@ -351,15 +317,15 @@ func TestGracefulStopCleansUp(t *testing.T) {
 		c.Close()
 		t.Fatalf("socket %s still accepts after stop", addr)
 	}
-	if strings.Count(m.out.String(), `exit="exit status 0"`) != 2 {
-		t.Fatalf("workers did not exit cleanly:\n%s", m.out.String())
+	if strings.Count(m.Out.String(), `exit="exit status 0"`) != 2 {
+		t.Fatalf("workers did not exit cleanly:\n%s", m.Out.String())
 	}
 }
 
 func TestClientWithoutMasterExits3(t *testing.T) {
-	env := append(os.Environ(), "XDG_RUNTIME_DIR="+runtimeDir(t))
+	env := append(os.Environ(), "XDG_RUNTIME_DIR="+e2etest.RuntimeDir(t))
 	for _, args := range [][]string{{"status"}, {"reload"}, {"stop", "--name", "nobody"}} {
-		_, stderr, code := runBaton(t, env, args...)
+		_, stderr, code := e2etest.RunBaton(t, env, args...)
 		if code != 3 || !strings.Contains(stderr, "no baton master found") {
 			t.Fatalf("%v: exit %d: %s", args, code, stderr)
 		}
@@ -369,19 +335,19 @@ func TestClientWithoutMasterExits3(t *testing.T) {
 func TestWorkerNotReadyInTimeIsStoppedAndRetried(t *testing.T) {
 	dir := t.TempDir()
 	stamps := filepath.Join(dir, "stamps")
-	script := writeScript(t, dir, "mute.sh", "#!/bin/sh\ndate +%s%N >> "+stamps+"\nexec sleep 1000\n")
-	m := launch(t, "--name", "mute", "-w", "1", "-l", "127.0.0.1:0", "--ready-timeout", "300ms", "--stop-timeout", "1s", "--", script)
+	script := e2etest.WriteScript(t, dir, "mute.sh", "#!/bin/sh\ndate +%s%N >> "+stamps+"\nexec sleep 1000\n")
+	m := e2etest.Launch(t, "--name", "mute", "-w", "1", "-l", "127.0.0.1:0", "--ready-timeout", "300ms", "--stop-timeout", "1s", "--", script)
 	// Counted from the master's log, not from the script's stamps: on a
 	// loaded machine a worker may be stopped at 300 ms before its shell
 	// got as far as writing one.
-	waitFor(t, "the worker to fail twice", 60*time.Second, func() bool {
-		return strings.Count(m.out.String(), "not ready within --ready-timeout 300ms") >= 2
+	e2etest.WaitFor(t, "the worker to fail twice", 60*time.Second, func() bool {
+		return strings.Count(m.Out.String(), "not ready within --ready-timeout 300ms") >= 2
 	})
-	out := m.out.String()
+	out := m.Out.String()
 	if !strings.Contains(out, `msg="worker failed"`) || strings.Count(out, `msg="worker started"`) < 2 {
 		t.Fatalf("no readiness failure logged, or no retry:\n%s", out)
 	}
-	if st := m.status(); countState(st, supervisor.Ready) != 0 {
+	if st := m.Status(); e2etest.CountState(st, supervisor.Ready) != 0 {
 		t.Fatalf("a worker that never notified counts as ready: %+v", st.Workers)
 	}
 }

@@ -5,13 +5,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/batonhq/baton/internal/e2etest"
 )
 
 // `baton demo` runs the whole promise by itself and exits 0 only when no
 // request failed and every event did what it should.
 func TestDemoRunsAndReports(t *testing.T) {
 	html := filepath.Join(t.TempDir(), "report.html")
-	stdout, stderr, code := runBaton(t, append(os.Environ(), "XDG_RUNTIME_DIR="+runtimeDir(t)), "demo", "--duration", "6s", "--workers", "2", "--html", html)
+	stdout, stderr, code := e2etest.RunBaton(t, append(os.Environ(), "XDG_RUNTIME_DIR="+e2etest.RuntimeDir(t)), "demo", "--duration", "6s", "--workers", "2", "--html", html)
 	if code != 0 {
 		t.Fatalf("baton demo: exit %d\n%s\n%s", code, stdout, stderr)
 	}

@@ -3,14 +3,15 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"github.com/batonhq/baton/internal/supervisor"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/batonhq/baton/internal/e2etest"
 	"github.com/batonhq/baton/internal/loadtest"
+	"github.com/batonhq/baton/internal/supervisor"
 )
 
 // release makes dir/releases/NAME with a VERSION file.
@@ -45,7 +46,7 @@ func versions(t *testing.T, addr string, n int) map[string]int {
 	var mu sync.Mutex
 	out := map[string]int{}
 	res, err := loadtest.Run(context.Background(), loadtest.Options{Addr: addr, Conns: 4, Requests: n, OnResponse: func(_ int, b []byte) {
-		var r helloReply
+		var r e2etest.HelloReply
 		if json.Unmarshal(b, &r) == nil {
 			mu.Lock()
 			out[r.Version]++
@@ -64,16 +65,16 @@ func TestSymlinkFlipTakesEffectOnReload(t *testing.T) {
 	release(t, dir, "42")
 	link := filepath.Join(dir, "current")
 	flip(t, link, filepath.Join(dir, "releases", "41"))
-	m := startMaster(t, 2, "--name", "flip", "-w", "2", "-l", "127.0.0.1:0", "--dir", link, "--", helloBin)
-	if v := versions(t, m.addr(), 50); v["41"] != 50 {
+	m := e2etest.StartMaster(t, 2, "--name", "flip", "-w", "2", "-l", "127.0.0.1:0", "--dir", link, "--", e2etest.HelloBin)
+	if v := versions(t, m.Addr(), 50); v["41"] != 50 {
 		t.Fatalf("before: %v", v)
 	}
 	flip(t, link, filepath.Join(dir, "releases", "42"))
-	m.reload("")
-	if v := versions(t, m.addr(), 50); v["42"] != 50 {
+	m.Reload("")
+	if v := versions(t, m.Addr(), 50); v["42"] != 50 {
 		t.Fatalf("after the flip and a reload: %v", v)
 	}
-	for _, w := range m.status().Workers {
+	for _, w := range m.Status().Workers {
 		if w.Dir != filepath.Join(dir, "releases", "42") {
 			t.Fatalf("status dir %q", w.Dir)
 		}
@@ -86,15 +87,15 @@ func TestWatchOnSymlinkStartsRolloutByItself(t *testing.T) {
 	release(t, dir, "2")
 	link := filepath.Join(dir, "current")
 	flip(t, link, filepath.Join(dir, "releases", "1"))
-	m := startMaster(t, 2, "--name", "watch", "-w", "2", "-l", "127.0.0.1:0", "--dir", link, "--watch", link, "--", helloBin)
-	l := startLoad(t, m.addr(), "/", 8)
+	m := e2etest.StartMaster(t, 2, "--name", "watch", "-w", "2", "-l", "127.0.0.1:0", "--dir", link, "--watch", link, "--", e2etest.HelloBin)
+	l := e2etest.StartLoad(t, m.Addr(), "/", 8)
 	flip(t, link, filepath.Join(dir, "releases", "2"))
-	waitFor(t, "the watch-triggered rollout", 15*time.Second, func() bool {
-		st := m.status()
-		return st.Rollout != nil && st.Rollout.State == supervisor.RolloutDone && st.Rollout.Trigger == supervisor.TriggerWatch && generations(st)[2] == 2
+	e2etest.WaitFor(t, "the watch-triggered rollout", 15*time.Second, func() bool {
+		st := m.Status()
+		return st.Rollout != nil && st.Rollout.State == supervisor.RolloutDone && st.Rollout.Trigger == supervisor.TriggerWatch && e2etest.Generations(st)[2] == 2
 	})
-	l.stop(t)
-	if v := versions(t, m.addr(), 50); v["2"] != 50 {
+	l.Stop(t)
+	if v := versions(t, m.Addr(), 50); v["2"] != 50 {
 		t.Fatalf("after the watched flip: %v", v)
 	}
 }

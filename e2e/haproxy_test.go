@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/batonhq/baton/internal/e2etest"
 )
 
 // examples/haproxy: two baton hosts behind a real HAProxy that checks
@@ -23,16 +25,16 @@ func TestHAProxyHostByHostDeployUnderWrk(t *testing.T) {
 			t.Skipf("%s not found: install the Debian package %s (apt-get install -y %s); .ci/run does", tool, tool, tool)
 		}
 	}
-	dir := runtimeDir(t)
-	env := append(os.Environ(), "XDG_RUNTIME_DIR="+dir, "GORACE=atexit_sleep_ms=0", "DIR="+dir, "BATON="+batonBin, "APP="+helloBin)
+	dir := e2etest.RuntimeDir(t)
+	env := append(os.Environ(), "XDG_RUNTIME_DIR="+dir, "GORACE=atexit_sleep_ms=0", "DIR="+dir, "BATON="+e2etest.BatonBin, "APP="+e2etest.HelloBin)
 	ports := map[string]string{}
 	for _, k := range []string{"FRONT_PORT", "STATS_PORT", "HOST1_PORT", "ADMIN1", "HOST2_PORT", "ADMIN2"} {
-		_, p, _ := strings.Cut(freeAddr(t), ":")
+		_, p, _ := strings.Cut(e2etest.FreeAddr(t), ":")
 		ports[k] = p
 		env = append(env, k+"="+p)
 	}
 	script := func(name string, args ...string) *exec.Cmd {
-		cmd := exec.Command(filepath.Join("..", "examples", "haproxy", name), args...)
+		cmd := exec.Command(e2etest.ModulePath("examples", "haproxy", name), args...)
 		cmd.Env = env
 		return cmd
 	}
@@ -43,7 +45,7 @@ func TestHAProxyHostByHostDeployUnderWrk(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		for _, n := range []string{"1", "2"} {
-			_, _, _ = runBaton(t, env, "stop", "--control", filepath.Join(dir, "host"+n+".sock"), "--timeout", "60s")
+			_, _, _ = e2etest.RunBaton(t, env, "stop", "--control", filepath.Join(dir, "host"+n+".sock"), "--timeout", "60s")
 		}
 		if t.Failed() {
 			for _, n := range []string{"1", "2"} {
@@ -52,19 +54,19 @@ func TestHAProxyHostByHostDeployUnderWrk(t *testing.T) {
 			}
 		}
 	})
-	hap := exec.Command("haproxy", "-db", "-f", filepath.Join("..", "examples", "haproxy", "haproxy.cfg"))
-	hapOut := &syncBuffer{}
+	hap := exec.Command("haproxy", "-db", "-f", e2etest.ModulePath("examples", "haproxy", "haproxy.cfg"))
+	hapOut := &e2etest.SyncBuffer{}
 	hap.Env, hap.Stdout, hap.Stderr = env, hapOut, hapOut
 	if err := hap.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = hap.Process.Kill(); _ = hap.Wait() })
 	front := "127.0.0.1:" + ports["FRONT_PORT"]
-	waitFor(t, "both hosts UP in HAProxy", 60*time.Second, func() bool {
+	e2etest.WaitFor(t, "both hosts UP in HAProxy", 60*time.Second, func() bool {
 		return haproxyState(ports["STATS_PORT"], "host1") == "UP" && haproxyState(ports["STATS_PORT"], "host2") == "UP"
 	})
 	wrk := exec.Command("wrk", "-t2", "-c16", "-d120s", "--timeout", "10s", "http://"+front+"/")
-	wrkOut := &syncBuffer{}
+	wrkOut := &e2etest.SyncBuffer{}
 	wrk.Stdout, wrk.Stderr = wrkOut, wrkOut
 	if err := wrk.Start(); err != nil {
 		t.Fatal(err)

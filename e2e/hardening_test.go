@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton/internal/control"
+	"github.com/batonhq/baton/internal/e2etest"
 	"github.com/batonhq/baton/internal/supervisor"
 )
 
@@ -30,9 +31,9 @@ import (
 const hardeningClientTimeout = 30 * time.Second
 
 // hardLaunch starts `BIN run ARGS...` with a private XDG_RUNTIME_DIR and its
-// stdout and stderr on out (m.out when out is nil). ARGS must hold
-// --control PATH: m.ctl talks to it.
-func hardLaunch(t *testing.T, bin string, out io.Writer, args ...string) *master {
+// stdout and stderr on out (m.Out when out is nil). ARGS must hold
+// --control PATH: m.Ctl talks to it.
+func hardLaunch(t *testing.T, bin string, out io.Writer, args ...string) *e2etest.Master {
 	t.Helper()
 	return hardStart(t, exec.Command(bin, append([]string{"run"}, args...)...), out, hardControlArg(args))
 }
@@ -40,14 +41,14 @@ func hardLaunch(t *testing.T, bin string, out io.Writer, args ...string) *master
 // hardLaunchGated starts `baton run ARGS...` behind a gate: a shell that
 // execs baton once the returned gate is closed. Closing the gates of
 // several masters one after the other starts them at the same instant.
-func hardLaunchGated(t *testing.T, args ...string) (*master, io.Closer) {
+func hardLaunchGated(t *testing.T, args ...string) (*e2etest.Master, io.Closer) {
 	t.Helper()
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { w.Close() })
-	cmd := exec.Command("sh", append([]string{"-c", `read _ || :; exec "$0" run "$@"`, batonBin}, args...)...)
+	cmd := exec.Command("sh", append([]string{"-c", `read _ || :; exec "$0" run "$@"`, e2etest.BatonBin}, args...)...)
 	cmd.Stdin = r
 	m := hardStart(t, cmd, nil, hardControlArg(args))
 	r.Close()
@@ -56,22 +57,10 @@ func hardLaunchGated(t *testing.T, args ...string) (*master, io.Closer) {
 
 // hardStart starts cmd as a master with a private XDG_RUNTIME_DIR and the
 // control socket ctl.
-func hardStart(t *testing.T, cmd *exec.Cmd, out io.Writer, ctl string) *master {
+func hardStart(t *testing.T, cmd *exec.Cmd, out io.Writer, ctl string) *e2etest.Master {
 	t.Helper()
-	env := append(os.Environ(), "XDG_RUNTIME_DIR="+runtimeDir(t))
-	m := &master{t: t, out: &syncBuffer{}, env: env, exited: make(chan struct{}), cmd: cmd}
-	if out == nil {
-		out = m.out
-	}
-	m.cmd.Env = env
-	m.cmd.Stdout, m.cmd.Stderr = out, out
-	if err := m.cmd.Start(); err != nil {
-		t.Fatalf("start baton: %v", err)
-	}
-	go func() { m.err = m.cmd.Wait(); close(m.exited) }()
-	t.Cleanup(m.kill)
-	m.ctl = control.NewClient(ctl)
-	return m
+	env := append(os.Environ(), "XDG_RUNTIME_DIR="+e2etest.RuntimeDir(t))
+	return e2etest.StartCommand(t, cmd, env, out, ctl)
 }
 
 // hardControlArg is the value of --control in args.
@@ -89,12 +78,12 @@ func hardControlArg(args []string) string {
 
 // hardControl is a control socket path that fits a unix address.
 func hardControl(t *testing.T) string {
-	return filepath.Join(runtimeDir(t), "c.sock")
+	return filepath.Join(e2etest.RuntimeDir(t), "c.sock")
 }
 
 // hardEnv is the environment of a client command with its own runtime dir.
 func hardEnv(t *testing.T) []string {
-	return append(os.Environ(), "XDG_RUNTIME_DIR="+runtimeDir(t))
+	return append(os.Environ(), "XDG_RUNTIME_DIR="+e2etest.RuntimeDir(t))
 }
 
 // hardRun runs `baton ARGS...` and fails the test if it has not
@@ -104,7 +93,7 @@ func hardRun(t *testing.T, env []string, timeout time.Duration, args ...string) 
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, batonBin, args...)
+	cmd := exec.CommandContext(ctx, e2etest.BatonBin, args...)
 	cmd.Env = hardQuickExit(env)
 	cmd.WaitDelay = 5 * time.Second // do not wait for children holding the output
 	var stdout, stderr bytes.Buffer
@@ -157,11 +146,11 @@ func hardStatus(t *testing.T, env []string, ctl string) supervisor.Status {
 
 // hardReload runs `baton reload` against m and fails the test unless it
 // succeeds.
-func hardReload(t *testing.T, m *master) {
+func hardReload(t *testing.T, m *e2etest.Master) {
 	t.Helper()
-	stdout, stderr, code, _ := hardRun(t, m.env, hardeningClientTimeout, "reload", "--control", m.ctl.Path)
+	stdout, stderr, code, _ := hardRun(t, m.Env, hardeningClientTimeout, "reload", "--control", m.Ctl.Path)
 	if code != 0 {
-		t.Fatalf("baton reload: exit %d\nstdout: %s\nstderr: %s\nmaster:\n%s", code, stdout, stderr, m.out.String())
+		t.Fatalf("baton reload: exit %d\nstdout: %s\nstderr: %s\nmaster:\n%s", code, stdout, stderr, m.Out.String())
 	}
 }
 
@@ -172,7 +161,7 @@ func TestHardeningMasterSurvivesItsOutputReaderGoingAway(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctl := hardControl(t)
-	m := hardLaunch(t, batonBin, w, "--name", "sigpipe", "--control", ctl, "-w", "2", "-l", "127.0.0.1:0", "--", helloBin)
+	m := hardLaunch(t, e2etest.BatonBin, w, "--name", "sigpipe", "--control", ctl, "-w", "2", "-l", "127.0.0.1:0", "--", e2etest.HelloBin)
 	w.Close()
 	// Read the first bytes the master writes, then go away, as `| head -1`
 	// or a restarted log shipper does.
@@ -182,26 +171,26 @@ func TestHardeningMasterSurvivesItsOutputReaderGoingAway(t *testing.T) {
 		t.Fatalf("read the master's first output: %v", err)
 	}
 	r.Close()
-	m.waitReady(2, 20*time.Second)
+	m.WaitReady(2, 20*time.Second)
 	// Everything the master writes now goes to a closed pipe: the
 	// rollout's log lines and the new workers' output.
 	hardReload(t, m)
-	m.waitReady(2, 20*time.Second)
+	m.WaitReady(2, 20*time.Second)
 	var st supervisor.Status
-	waitFor(t, "status to count lost output", 10*time.Second, func() bool {
-		st = hardStatus(t, m.env, ctl)
+	e2etest.WaitFor(t, "status to count lost output", 10*time.Second, func() bool {
+		st = hardStatus(t, m.Env, ctl)
 		return st.Master.OutputLost > 0
 	})
 	t.Logf("output writes lost: %d", st.Master.OutputLost)
 	select {
-	case <-m.exited:
-		t.Fatalf("the master exited after its reader went away: %v", m.err)
+	case <-m.Exited:
+		t.Fatalf("the master exited after its reader went away: %v", m.Err)
 	default:
 	}
-	if _, err := oneShot(m.addr()); err != nil {
+	if _, err := oneShot(m.Addr()); err != nil {
 		t.Fatalf("the master no longer serves after its reader went away: %v", err)
 	}
-	if stdout, stderr, code, _ := hardRun(t, m.env, hardeningClientTimeout, "status", "--control", ctl); code != 0 {
+	if stdout, stderr, code, _ := hardRun(t, m.Env, hardeningClientTimeout, "status", "--control", ctl); code != 0 {
 		t.Fatalf("baton status: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
@@ -209,7 +198,7 @@ func TestHardeningMasterSurvivesItsOutputReaderGoingAway(t *testing.T) {
 // Item 2: --control and --pidfile never delete what is at their path.
 func TestHardeningControlAndPidfileLeaveUsersFilesAlone(t *testing.T) {
 	env := hardEnv(t)
-	base := runtimeDir(t)
+	base := e2etest.RuntimeDir(t)
 	run := func(t *testing.T, flag, path, pidfile string) (string, int) {
 		t.Helper()
 		args := []string{"run", "--name", "keep", "-w", "1", "-l", "127.0.0.1:0"}
@@ -218,7 +207,7 @@ func TestHardeningControlAndPidfileLeaveUsersFilesAlone(t *testing.T) {
 		} else {
 			args = append(args, "--control", filepath.Join(base, "ok.sock"), "--pidfile", pidfile)
 		}
-		_, stderr, code, _ := hardRun(t, env, hardeningClientTimeout, append(args, "--", helloBin)...)
+		_, stderr, code, _ := hardRun(t, env, hardeningClientTimeout, append(args, "--", e2etest.HelloBin)...)
 		if code == 0 {
 			t.Fatalf("baton run %s %s: exit 0, want a refusal", flag, path)
 		}
@@ -280,25 +269,25 @@ func TestHardeningMasterHealsASocketAWorkerShutDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctl := hardControl(t)
-	m := hardLaunch(t, batonBin, nil, "--name", "heal", "--control", ctl, "-w", "2", "-l", "127.0.0.1:0",
+	m := hardLaunch(t, e2etest.BatonBin, nil, "--name", "heal", "--control", ctl, "-w", "2", "-l", "127.0.0.1:0",
 		"--stop-timeout", "10s", "--", script)
-	m.waitReady(2, 20*time.Second)
-	addr := m.addr()
+	m.WaitReady(2, 20*time.Second)
+	addr := m.Addr()
 	if _, err := oneShot(addr); err != nil {
 		t.Fatalf("before the reload: %v", err)
 	}
 	// Each old worker shuts the socket down as it drains.
 	hardReload(t, m)
-	m.waitReady(2, 20*time.Second)
-	waitFor(t, "requests to succeed again after the workers shut the socket down", 15*time.Second, func() bool {
+	m.WaitReady(2, 20*time.Second)
+	e2etest.WaitFor(t, "requests to succeed again after the workers shut the socket down", 15*time.Second, func() bool {
 		_, err := oneShot(addr)
 		return err == nil
 	})
-	if st := hardStatus(t, m.env, ctl); st.Master.SocketsHealed < 1 {
+	if st := hardStatus(t, m.Env, ctl); st.Master.SocketsHealed < 1 {
 		t.Fatalf("status: sockets_healed = %d, want >= 1", st.Master.SocketsHealed)
 	}
-	waitFor(t, "the heal in the master's log", 5*time.Second, func() bool {
-		return strings.Contains(m.out.String(), "listening on it again")
+	e2etest.WaitFor(t, "the heal in the master's log", 5*time.Second, func() bool {
+		return strings.Contains(m.Out.String(), "listening on it again")
 	})
 	// And it keeps serving: several requests in a row.
 	for i := 0; i < 20; i++ {
@@ -316,10 +305,10 @@ func TestHardeningWorkersStartAfterTheBinaryPathIsRemoved(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	bin := filepath.Join(dir, "baton")
-	hardCopy(t, batonBin, bin)
+	hardCopy(t, e2etest.BatonBin, bin)
 	ctl := hardControl(t)
-	m := hardLaunch(t, bin, nil, "--name", "gone", "--control", ctl, "-w", "2", "-l", "127.0.0.1:0", "--", helloBin)
-	before := pids(m.waitReady(2, 20*time.Second))
+	m := hardLaunch(t, bin, nil, "--name", "gone", "--control", ctl, "-w", "2", "-l", "127.0.0.1:0", "--", e2etest.HelloBin)
+	before := e2etest.PIDs(m.WaitReady(2, 20*time.Second))
 	// The versioned release directory is removed after a deploy.
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
@@ -328,7 +317,7 @@ func TestHardeningWorkersStartAfterTheBinaryPathIsRemoved(t *testing.T) {
 		t.Fatalf("%s still exists: %v", bin, err)
 	}
 	hardReload(t, m)
-	st := m.waitReady(2, 20*time.Second)
+	st := m.WaitReady(2, 20*time.Second)
 	for _, w := range st.Workers {
 		for _, old := range before {
 			if w.PID == old {
@@ -336,13 +325,13 @@ func TestHardeningWorkersStartAfterTheBinaryPathIsRemoved(t *testing.T) {
 			}
 		}
 	}
-	body, err := oneShot(m.addr())
+	body, err := oneShot(m.Addr())
 	if err != nil {
 		t.Fatalf("the new workers do not serve: %v", err)
 	}
-	var r helloReply
+	var r e2etest.HelloReply
 	if err := json.Unmarshal(body, &r); err != nil || (r.PID != st.Workers[0].PID && r.PID != st.Workers[1].PID) {
-		t.Fatalf("answer %q does not come from a new worker %v", body, pids(st))
+		t.Fatalf("answer %q does not come from a new worker %v", body, e2etest.PIDs(st))
 	}
 }
 
@@ -370,16 +359,16 @@ func hardCopy(t *testing.T, from, to string) {
 func TestHardeningLongNameSurvivesManyReloads(t *testing.T) {
 	name := strings.Repeat("n", 100)
 	ctl := hardControl(t)
-	m := hardLaunch(t, batonBin, nil, "--name", name, "--control", ctl, "-w", "2", "-l", "127.0.0.1:0", "--", helloBin)
-	m.waitReady(2, 20*time.Second)
+	m := hardLaunch(t, e2etest.BatonBin, nil, "--name", name, "--control", ctl, "-w", "2", "-l", "127.0.0.1:0", "--", e2etest.HelloBin)
+	m.WaitReady(2, 20*time.Second)
 	for i := 1; i <= 6; i++ {
 		hardReload(t, m)
-		st := m.waitReady(2, 20*time.Second)
+		st := m.WaitReady(2, 20*time.Second)
 		if st.Generation != i+1 {
 			t.Fatalf("after reload %d: generation %d, want %d", i, st.Generation, i+1)
 		}
 	}
-	if _, err := oneShot(m.addr()); err != nil {
+	if _, err := oneShot(m.Addr()); err != nil {
 		t.Fatalf("after 6 reloads: %v", err)
 	}
 }
@@ -388,7 +377,7 @@ func TestHardeningLongNameSurvivesManyReloads(t *testing.T) {
 // refused by check and run alike.
 func TestHardeningReadyDelayNotShorterThanTimeoutIsRefused(t *testing.T) {
 	env := hardEnv(t)
-	flags := []string{"--name", "slowready", "-l", "127.0.0.1:0", "--ready", "delay:2s", "--ready-timeout", "1s", "--", helloBin}
+	flags := []string{"--name", "slowready", "-l", "127.0.0.1:0", "--ready", "delay:2s", "--ready-timeout", "1s", "--", e2etest.HelloBin}
 	for _, tc := range []struct {
 		cmd  string
 		code int
@@ -406,33 +395,33 @@ func TestHardeningReadyDelayNotShorterThanTimeoutIsRefused(t *testing.T) {
 // it created.
 func TestHardeningTwoMastersOnOneControlPath(t *testing.T) {
 	ctl := hardControl(t)
-	args := []string{"--name", "twin", "--control", ctl, "-w", "1", "-l", "127.0.0.1:0", "--", helloBin}
+	args := []string{"--name", "twin", "--control", ctl, "-w", "1", "-l", "127.0.0.1:0", "--", e2etest.HelloBin}
 	a, gateA := hardLaunchGated(t, args...)
 	b, gateB := hardLaunchGated(t, args...)
 	gateA.Close()
 	gateB.Close()
-	var winner, loser *master
+	var winner, loser *e2etest.Master
 	select {
-	case <-a.exited:
+	case <-a.Exited:
 		winner, loser = b, a
-	case <-b.exited:
+	case <-b.Exited:
 		winner, loser = a, b
 	case <-time.After(20 * time.Second):
-		t.Fatalf("neither master exited: both run on %s\nfirst:\n%s\nsecond:\n%s", ctl, a.out.String(), b.out.String())
+		t.Fatalf("neither master exited: both run on %s\nfirst:\n%s\nsecond:\n%s", ctl, a.Out.String(), b.Out.String())
 	}
-	if code := loser.wait(5 * time.Second); code == 0 || !strings.Contains(loser.out.String(), "another master") {
-		t.Fatalf("the second master: exit %d, want non-zero and \"another master\":\n%s", code, loser.out.String())
+	if code := loser.Wait(5 * time.Second); code == 0 || !strings.Contains(loser.Out.String(), "another master") {
+		t.Fatalf("the second master: exit %d, want non-zero and \"another master\":\n%s", code, loser.Out.String())
 	}
-	t.Logf("refused: %s", strings.TrimSpace(loser.out.String()))
-	st := winner.waitReady(1, 20*time.Second)
-	if st.PID != winner.cmd.Process.Pid {
-		t.Fatalf("status answered by pid %d, want the running master %d", st.PID, winner.cmd.Process.Pid)
+	t.Logf("refused: %s", strings.TrimSpace(loser.Out.String()))
+	st := winner.WaitReady(1, 20*time.Second)
+	if st.PID != winner.Cmd.Process.Pid {
+		t.Fatalf("status answered by pid %d, want the running master %d", st.PID, winner.Cmd.Process.Pid)
 	}
 	if fi, err := os.Lstat(ctl); err != nil || fi.Mode().Type() != os.ModeSocket {
 		t.Fatalf("the winner's control socket is gone after the loser exited: %v %v", fi, err)
 	}
-	stdout, stderr, code, _ := hardRun(t, winner.env, hardeningClientTimeout, "status", "--control", ctl)
-	if code != 0 || !strings.Contains(stdout, "pid "+strconv.Itoa(winner.cmd.Process.Pid)) {
+	stdout, stderr, code, _ := hardRun(t, winner.Env, hardeningClientTimeout, "status", "--control", ctl)
+	if code != 0 || !strings.Contains(stdout, "pid "+strconv.Itoa(winner.Cmd.Process.Pid)) {
 		t.Fatalf("baton status --control: exit %d\n%s%s", code, stdout, stderr)
 	}
 
@@ -445,19 +434,19 @@ func TestHardeningTwoMastersOnOneControlPath(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	third := hardLaunch(t, batonBin, nil, args...)
-	third.waitReady(1, 20*time.Second)
-	_ = winner.cmd.Process.Signal(syscall.SIGTERM)
-	if code := winner.wait(20 * time.Second); code != 0 {
+	third := hardLaunch(t, e2etest.BatonBin, nil, args...)
+	third.WaitReady(1, 20*time.Second)
+	_ = winner.Cmd.Process.Signal(syscall.SIGTERM)
+	if code := winner.Wait(20 * time.Second); code != 0 {
 		t.Fatalf("the first master exited %d on SIGTERM", code)
 	}
-	stdout, stderr, code, _ = hardRun(t, third.env, hardeningClientTimeout, "status", "--control", ctl)
-	if code != 0 || !strings.Contains(stdout, "pid "+strconv.Itoa(third.cmd.Process.Pid)) {
+	stdout, stderr, code, _ = hardRun(t, third.Env, hardeningClientTimeout, "status", "--control", ctl)
+	if code != 0 || !strings.Contains(stdout, "pid "+strconv.Itoa(third.Cmd.Process.Pid)) {
 		t.Fatalf("the master that took the path over is unreachable after the first one exited: exit %d\n%s%s", code, stdout, stderr)
 	}
-	fourth := hardLaunch(t, batonBin, nil, args...)
-	if code := fourth.wait(20 * time.Second); code == 0 || !strings.Contains(fourth.out.String(), "another master") {
-		t.Fatalf("a fourth master on the path of a running one: exit %d, want non-zero and \"another master\":\n%s", code, fourth.out.String())
+	fourth := hardLaunch(t, e2etest.BatonBin, nil, args...)
+	if code := fourth.Wait(20 * time.Second); code == 0 || !strings.Contains(fourth.Out.String(), "another master") {
+		t.Fatalf("a fourth master on the path of a running one: exit %d, want non-zero and \"another master\":\n%s", code, fourth.Out.String())
 	}
 }
 
@@ -466,11 +455,11 @@ func TestHardeningTwoMastersOnOneControlPath(t *testing.T) {
 func TestHardeningStopReturnsWhenTheMasterIsNotReaped(t *testing.T) {
 	ctl := hardControl(t)
 	env := hardEnv(t)
-	out := &syncBuffer{}
+	out := &e2etest.SyncBuffer{}
 	// sh starts baton in the background and becomes sleep, which never
 	// calls wait: the master's parent does not reap it.
-	parent := exec.Command("sh", "-c", `"$0" run "$@" & exec sleep 1000`, batonBin,
-		"--name", "unreaped", "--control", ctl, "-w", "2", "-l", "127.0.0.1:0", "--", helloBin)
+	parent := exec.Command("sh", "-c", `"$0" run "$@" & exec sleep 1000`, e2etest.BatonBin,
+		"--name", "unreaped", "--control", ctl, "-w", "2", "-l", "127.0.0.1:0", "--", e2etest.HelloBin)
 	parent.Env = env
 	parent.Stdout, parent.Stderr = out, out
 	parent.WaitDelay = 5 * time.Second
@@ -479,7 +468,7 @@ func TestHardeningStopReturnsWhenTheMasterIsNotReaped(t *testing.T) {
 	}
 	masterPID := 0
 	t.Cleanup(func() {
-		if masterPID != 0 && alive(masterPID) {
+		if masterPID != 0 && e2etest.Alive(masterPID) {
 			_ = syscall.Kill(masterPID, syscall.SIGKILL)
 		}
 		_ = parent.Process.Kill()
@@ -488,27 +477,27 @@ func TestHardeningStopReturnsWhenTheMasterIsNotReaped(t *testing.T) {
 			t.Logf("baton output:\n%s", out.String())
 		}
 	})
-	m := &master{t: t, out: out, env: env, ctl: control.NewClient(ctl), exited: make(chan struct{})}
-	st := m.waitReady(2, 20*time.Second)
+	m := &e2etest.Master{T: t, Out: out, Env: env, Ctl: control.NewClient(ctl), Exited: make(chan struct{})}
+	st := m.WaitReady(2, 20*time.Second)
 	masterPID = st.PID
 	if ppid := hardParentPID(t, masterPID); ppid != parent.Process.Pid {
 		t.Fatalf("the master's parent is %d, want the non-reaping sleep %d", ppid, parent.Process.Pid)
 	}
-	workers := pids(st)
+	workers := e2etest.PIDs(st)
 	stdout, stderr, code, took := hardRun(t, env, 20*time.Second, "stop", "--control", ctl)
 	if code != 0 {
 		t.Fatalf("baton stop: exit %d after %s\n%s%s", code, took, stdout, stderr)
 	}
 	t.Logf("baton stop returned after %s", took)
-	waitFor(t, "the workers to be gone", 10*time.Second, func() bool {
+	e2etest.WaitFor(t, "the workers to be gone", 10*time.Second, func() bool {
 		for _, p := range workers {
-			if alive(p) {
+			if e2etest.Alive(p) {
 				return false
 			}
 		}
 		return true
 	})
-	waitFor(t, "the master to have exited (a zombie)", 10*time.Second, func() bool { return !alive(masterPID) })
+	e2etest.WaitFor(t, "the master to have exited (a zombie)", 10*time.Second, func() bool { return !e2etest.Alive(masterPID) })
 	if strings.Contains(out.String(), "WARNING: DATA RACE") {
 		t.Fatalf("the race detector fired in baton")
 	}
@@ -534,9 +523,9 @@ func hardParentPID(t *testing.T, pid int) int {
 // its answer timeout, not hang.
 func TestHardeningStatusOfAStoppedMasterTimesOut(t *testing.T) {
 	ctl := hardControl(t)
-	m := hardLaunch(t, batonBin, nil, "--name", "frozen", "--control", ctl, "-w", "1", "-l", "127.0.0.1:0", "--", helloBin)
-	m.waitReady(1, 20*time.Second)
-	pid := m.cmd.Process.Pid
+	m := hardLaunch(t, e2etest.BatonBin, nil, "--name", "frozen", "--control", ctl, "-w", "1", "-l", "127.0.0.1:0", "--", e2etest.HelloBin)
+	m.WaitReady(1, 20*time.Second)
+	pid := m.Cmd.Process.Pid
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
@@ -546,7 +535,7 @@ func TestHardeningStatusOfAStoppedMasterTimesOut(t *testing.T) {
 			_ = syscall.Kill(pid, syscall.SIGCONT)
 		}
 	})
-	_, stderr, code, took := hardRun(t, m.env, hardeningClientTimeout, "status", "--control", ctl, "--answer-timeout", "1s")
+	_, stderr, code, took := hardRun(t, m.Env, hardeningClientTimeout, "status", "--control", ctl, "--answer-timeout", "1s")
 	if code != 1 || !strings.Contains(stderr, "did not answer") {
 		t.Fatalf("baton status of a stopped master: exit %d after %s, want 1 and \"did not answer\": %s", code, took, stderr)
 	}
@@ -558,7 +547,7 @@ func TestHardeningStatusOfAStoppedMasterTimesOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	resumed = true
-	if _, stderr, code, _ := hardRun(t, m.env, hardeningClientTimeout, "status", "--control", ctl); code != 0 {
+	if _, stderr, code, _ := hardRun(t, m.Env, hardeningClientTimeout, "status", "--control", ctl); code != 0 {
 		t.Fatalf("baton status after SIGCONT: exit %d: %s", code, stderr)
 	}
 }
@@ -573,16 +562,16 @@ func TestHardeningDaemonizingWorkerDoesNotPinMasterFDs(t *testing.T) {
 	escaped := t.TempDir()
 	t.Cleanup(func() { hardKillEscaped(escaped) })
 	ctl := hardControl(t)
-	m := hardLaunch(t, batonBin, nil, "--name", "daemon", "--control", ctl, "-w", "1", "-l", "127.0.0.1:0",
+	m := hardLaunch(t, e2etest.BatonBin, nil, "--name", "daemon", "--control", ctl, "-w", "1", "-l", "127.0.0.1:0",
 		"--env", "ESCAPED="+escaped, "--", script)
-	pid := m.cmd.Process.Pid
-	reports := func() int { return strings.Count(m.out.String(), "left processes behind") }
+	pid := m.Cmd.Process.Pid
+	reports := func() int { return strings.Count(m.Out.String(), "left processes behind") }
 	// Sample right after a report: the slot is then waiting out its crash
 	// backoff (100ms, 200ms, ...), with no worker alive.
-	waitFor(t, "the second report of processes left behind", 20*time.Second, func() bool { return reports() >= 2 })
+	e2etest.WaitFor(t, "the second report of processes left behind", 20*time.Second, func() bool { return reports() >= 2 })
 	before := hardCountFDs(t, pid)
 	const respawns = 5
-	waitFor(t, "5 more respawns", 30*time.Second, func() bool { return reports() >= 2+respawns })
+	e2etest.WaitFor(t, "5 more respawns", 30*time.Second, func() bool { return reports() >= 2+respawns })
 	after := hardCountFDs(t, pid)
 	t.Logf("master fds: %d after report 2, %d after report %d; %d processes escaped", before, after, reports(), len(hardEscapedPIDs(escaped)))
 	if n := len(hardEscapedPIDs(escaped)); n < 2+respawns {
@@ -641,7 +630,7 @@ func TestHardeningAddressInUseExits1(t *testing.T) {
 	addr := busy.Addr().String()
 	env := hardEnv(t)
 	_, stderr, code, _ := hardRun(t, env, hardeningClientTimeout, "run", "--name", "busy", "--control", hardControl(t),
-		"-w", "1", "-l", addr, "--", helloBin)
+		"-w", "1", "-l", addr, "--", e2etest.HelloBin)
 	if code != 1 || !strings.Contains(stderr, addr) {
 		t.Fatalf("baton run on a busy address: exit %d, want 1 and a line naming %s: %s", code, addr, stderr)
 	}
@@ -672,7 +661,7 @@ func TestHardeningCheckRefusesWhatRunRefuses(t *testing.T) {
 			code int
 		}{{"check", 1}, {"run", 2}} {
 			args := append([]string{c.cmd, "--name", "twice", "--control", hardControl(t)}, tc.args...)
-			_, stderr, code, _ := hardRun(t, env, hardeningClientTimeout, append(args, "--", helloBin)...)
+			_, stderr, code, _ := hardRun(t, env, hardeningClientTimeout, append(args, "--", e2etest.HelloBin)...)
 			if code != c.code || !strings.Contains(stderr, tc.want) {
 				t.Errorf("%s: baton %s: exit %d, want %d and %q: %s", tc.name, c.cmd, code, c.code, tc.want, stderr)
 			}

@@ -7,12 +7,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/batonhq/baton/internal/e2etest"
 )
 
 func TestBadInputIsRefusedWithOneLineAndStartsNothing(t *testing.T) {
 	dir := t.TempDir()
 	marker := filepath.Join(dir, "started")
-	cmd := writeScript(t, dir, "mark.sh", "#!/bin/sh\ntouch "+marker+"\nsleep 5\n")
+	cmd := e2etest.WriteScript(t, dir, "mark.sh", "#!/bin/sh\ntouch "+marker+"\nsleep 5\n")
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -60,10 +62,10 @@ func TestBadInputIsRefusedWithOneLineAndStartsNothing(t *testing.T) {
 		{"unknown flag", append(ok, "--wrokers", "2", "--", cmd), 2, []string{"--wrokers"}},
 		{"missing config file", []string{"-c", filepath.Join(dir, "none.toml"), "--name", "bad"}, 2, []string{"--config"}},
 	}
-	env := append(os.Environ(), "XDG_RUNTIME_DIR="+runtimeDir(t))
+	env := append(os.Environ(), "XDG_RUNTIME_DIR="+e2etest.RuntimeDir(t))
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			stdout, stderr, code := runBaton(t, env, append([]string{"run"}, tc.args...)...)
+			stdout, stderr, code := e2etest.RunBaton(t, env, append([]string{"run"}, tc.args...)...)
 			if code != tc.code {
 				t.Fatalf("exit code %d, want %d; stderr: %s", code, tc.code, stderr)
 			}
@@ -84,8 +86,8 @@ func TestBadInputIsRefusedWithOneLineAndStartsNothing(t *testing.T) {
 }
 
 func TestCheckListsEveryProblem(t *testing.T) {
-	env := append(os.Environ(), "XDG_RUNTIME_DIR="+runtimeDir(t))
-	_, stderr, code := runBaton(t, env, "check", "-w", "0", "--ready-timeout", "x", "-l", "nope", "--", "sh")
+	env := append(os.Environ(), "XDG_RUNTIME_DIR="+e2etest.RuntimeDir(t))
+	_, stderr, code := e2etest.RunBaton(t, env, "check", "-w", "0", "--ready-timeout", "x", "-l", "nope", "--", "sh")
 	if code != 1 {
 		t.Fatalf("exit code %d, want 1", code)
 	}
@@ -100,12 +102,12 @@ func TestCheckListsEveryProblem(t *testing.T) {
 }
 
 func TestCheckRefusesABadReadyPattern(t *testing.T) {
-	env := append(os.Environ(), "XDG_RUNTIME_DIR="+runtimeDir(t))
-	_, stderr, code := runBaton(t, env, "check", "--ready", "output:[0-9", "-l", "127.0.0.1:0", "--", "sh")
+	env := append(os.Environ(), "XDG_RUNTIME_DIR="+e2etest.RuntimeDir(t))
+	_, stderr, code := e2etest.RunBaton(t, env, "check", "--ready", "output:[0-9", "-l", "127.0.0.1:0", "--", "sh")
 	if code != 1 || !strings.HasPrefix(stderr, `baton: --ready: "output:[0-9" is not a valid regular expression`) || strings.Count(stderr, "\n") != 1 {
 		t.Fatalf("exit %d, want 1 and one line naming --ready:\n%s", code, stderr)
 	}
-	stdout, stderr, code := runBaton(t, env, "check", "--ready", "output:Listening on", "-l", "127.0.0.1:0", "--", "sh")
+	stdout, stderr, code := e2etest.RunBaton(t, env, "check", "--ready", "output:Listening on", "-l", "127.0.0.1:0", "--", "sh")
 	if code != 0 || !strings.Contains(stdout, "ready = 'output:Listening on'") {
 		t.Fatalf("exit %d: %s%s", code, stdout, stderr)
 	}
@@ -117,8 +119,8 @@ func TestCheckPrintsEffectiveConfig(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("workers = 3\nlisten = [\"http=127.0.0.1:0\"]\nstop_timeout = \"5s\"\ncommand = [\"sh\", \"-c\", \"true\"]\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env := append(os.Environ(), "XDG_RUNTIME_DIR="+runtimeDir(t))
-	stdout, stderr, code := runBaton(t, env, "check", "-c", cfg, "-w", "2")
+	env := append(os.Environ(), "XDG_RUNTIME_DIR="+e2etest.RuntimeDir(t))
+	stdout, stderr, code := e2etest.RunBaton(t, env, "check", "-c", cfg, "-w", "2")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -132,7 +134,7 @@ func TestCheckPrintsEffectiveConfig(t *testing.T) {
 	if err := os.WriteFile(again, []byte(stdout), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, stderr, code := runBaton(t, env, "check", "-c", again); code != 0 {
+	if _, stderr, code := e2etest.RunBaton(t, env, "check", "-c", again); code != 0 {
 		t.Fatalf("printed config does not check: %s", stderr)
 	}
 }

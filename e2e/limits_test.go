@@ -1,45 +1,25 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/batonhq/baton/internal/e2etest"
 	"github.com/batonhq/baton/internal/loadtest"
 	"github.com/batonhq/baton/internal/supervisor"
-)
-
-var (
-	limitServerOnce sync.Once
-	limitServerPath string
-	limitServerErr  error
 )
 
 // limitServer builds testdata/limitserver once, beside the baton binary.
 func limitServer(t *testing.T) string {
 	t.Helper()
-	limitServerOnce.Do(func() {
-		limitServerPath = filepath.Join(filepath.Dir(batonBin), "limitserver")
-		out, err := exec.Command("go", "build", "-o", limitServerPath, "./testdata/limitserver").CombinedOutput()
-		if err != nil {
-			limitServerErr = err
-			t.Logf("%s", out)
-		}
-	})
-	if limitServerErr != nil {
-		t.Fatalf("build limitserver: %v", limitServerErr)
-	}
-	return limitServerPath
+	return e2etest.BuildProgram(t, "limitserver", "./testdata/limitserver")
 }
 
 // patientLoad is a never-retrying load whose requests may wait a minute:
@@ -47,22 +27,13 @@ func limitServer(t *testing.T) string {
 // for its replacement to be ready before the stop signal's SIGCONT wakes
 // it to answer them, which takes longer than the default 10 s timeout
 // when the machine is loaded (a Python server may take 5 s to start).
-func patientLoad(t *testing.T, addr, method string, conns int) *load {
+func patientLoad(t *testing.T, addr, method string, conns int) *e2etest.Load {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	l := &load{cancel: cancel, done: make(chan loadtest.Result, 1), pc: newPidCounter()}
-	go func() {
-		res, err := loadtest.Run(ctx, loadtest.Options{Addr: addr, Method: method, Conns: conns, RequestTimeout: time.Minute})
-		if err != nil {
-			t.Errorf("load: %v", err)
-		}
-		l.done <- res
-	}()
-	return l
+	return e2etest.StartLoadWith(t, loadtest.Options{Addr: addr, Method: method, Conns: conns, RequestTimeout: time.Minute})
 }
 
-// recycled is how many workers were recycled for cause.
-func (m *master) recycled(cause supervisor.Cause) int { return m.status().Recycled[cause] }
+// recycled is how many workers m recycled for cause.
+func recycled(m *e2etest.Master, cause supervisor.Cause) int { return m.Status().Recycled[cause] }
 
 // stopWorker SIGSTOPs pid (and SIGCONTs it at the end, if it is left).
 func stopWorker(t *testing.T, pid int) {
@@ -76,23 +47,23 @@ func stopWorker(t *testing.T, pid int) {
 // replacedByWatchdog waits until the stopped worker pid is gone and n
 // workers are ready again, and checks how it went: the others, which
 // pinged (or passed their probes) all along, were left alone.
-func replacedByWatchdog(t *testing.T, m *master, pid, n int, others []int) {
+func replacedByWatchdog(t *testing.T, m *e2etest.Master, pid, n int, others []int) {
 	t.Helper()
-	waitFor(t, "the stopped worker replaced", 60*time.Second, func() bool {
-		st := m.status()
-		return st.Recycled[supervisor.CauseWatchdog] == 1 && !slices.Contains(pids(st), pid) && st.ReadyCount() == n
+	e2etest.WaitFor(t, "the stopped worker replaced", 60*time.Second, func() bool {
+		st := m.Status()
+		return st.Recycled[supervisor.CauseWatchdog] == 1 && !slices.Contains(e2etest.PIDs(st), pid) && st.ReadyCount() == n
 	})
-	waitFor(t, "the stopped worker gone", 30*time.Second, func() bool { return !alive(pid) })
-	st := m.status()
+	e2etest.WaitFor(t, "the stopped worker gone", 30*time.Second, func() bool { return !e2etest.Alive(pid) })
+	st := m.Status()
 	if n := st.Recycled[supervisor.CauseWatchdog]; n != 1 {
 		t.Errorf("%d workers replaced by their watchdog, want 1", n)
 	}
 	for _, o := range others {
-		if !slices.Contains(pids(st), o) {
-			t.Errorf("worker %d, which answered its watchdog, was replaced: %v", o, pids(st))
+		if !slices.Contains(e2etest.PIDs(st), o) {
+			t.Errorf("worker %d, which answered its watchdog, was replaced: %v", o, e2etest.PIDs(st))
 		}
 	}
-	out := m.out.String()
+	out := m.Out.String()
 	for _, want := range []string{"cause=watchdog", "replacing it"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the log lacks %q", want)
@@ -106,16 +77,16 @@ func replacedByWatchdog(t *testing.T, m *master, pid, n int, others []int) {
 // connections wait, and are answered once the stop signal's SIGCONT wakes
 // it to drain: none fails.
 func TestWatchdogInheritReplacesAStoppedWorker(t *testing.T) {
-	m := startMaster(t, 2, "--name", "wdinherit", "-w", "2", "-l", "127.0.0.1:0", "--watchdog", "3s", "--", helloBin)
-	l := patientLoad(t, m.addr(), "POST", 8)
-	st := m.status()
+	m := e2etest.StartMaster(t, 2, "--name", "wdinherit", "-w", "2", "-l", "127.0.0.1:0", "--watchdog", "3s", "--", e2etest.HelloBin)
+	l := patientLoad(t, m.Addr(), "POST", 8)
+	st := m.Status()
 	victim, other := st.Workers[0].PID, st.Workers[1].PID
 	stopWorker(t, victim)
 	replacedByWatchdog(t, m, victim, 2, []int{other})
-	if st := m.status(); st.Workers[0].Restarts+st.Workers[1].Restarts != 1 {
+	if st := m.Status(); st.Workers[0].Restarts+st.Workers[1].Restarts != 1 {
 		t.Errorf("a watchdog replacement counts as a restart of its slot: %+v", st.Workers)
 	}
-	l.stop(t)
+	l.Stop(t)
 }
 
 // Proxy http mode without notify readiness: the liveness probe (a GET of
@@ -137,23 +108,23 @@ func TestWatchdogProxyTCPProbeFindsAStoppedWorker(t *testing.T) {
 // connections sending method; one worker is SIGSTOPped and must be
 // replaced by the liveness probe while the other stays.
 func proxyProbeReplacesAStoppedWorker(t *testing.T, name, kind, method string, conns int) {
-	m := startMaster(t, 2, "--name", name, "-w", "2", "--mode", "proxy", "--proxy", kind, "-l", "127.0.0.1:0",
-		"--watchdog", "3s", "--", helloBin, "-addr", "127.0.0.1:{port}")
-	l := patientLoad(t, m.addr(), method, conns)
-	st := m.status()
+	m := e2etest.StartMaster(t, 2, "--name", name, "-w", "2", "--mode", "proxy", "--proxy", kind, "-l", "127.0.0.1:0",
+		"--watchdog", "3s", "--", e2etest.HelloBin, "-addr", "127.0.0.1:{port}")
+	l := patientLoad(t, m.Addr(), method, conns)
+	st := m.Status()
 	victim, other := st.Workers[0].PID, st.Workers[1].PID
 	stopWorker(t, victim)
 	replacedByWatchdog(t, m, victim, 2, []int{other})
-	l.stop(t)
+	l.Stop(t)
 }
 
 // A worker that grows over --max-memory is recycled, surge first, with
 // cause memory; the log names its memory and the limit.
 func TestMaxMemoryRecyclesAWorkerThatGrows(t *testing.T) {
 	srv := limitServer(t)
-	m := startMaster(t, 2, "--name", "maxmem", "-w", "2", "-l", "127.0.0.1:0", "--max-memory", "64M", "--", srv)
-	addr := m.addr()
-	l := startLoad(t, addr, "/", 8)
+	m := e2etest.StartMaster(t, 2, "--name", "maxmem", "-w", "2", "-l", "127.0.0.1:0", "--max-memory", "64M", "--", srv)
+	addr := m.Addr()
+	l := e2etest.StartLoad(t, addr, "/", 8)
 	resp, err := http.Get("http://" + addr + "/grow?mb=96")
 	if err != nil {
 		t.Fatal(err)
@@ -166,17 +137,17 @@ func TestMaxMemoryRecyclesAWorkerThatGrows(t *testing.T) {
 	if err := json.Unmarshal(body, &grown); err != nil || grown.PID == 0 {
 		t.Fatalf("grow: %q %v", body, err)
 	}
-	waitFor(t, "the grown worker recycled", 60*time.Second, func() bool {
-		st := m.status()
-		return st.Recycled[supervisor.CauseMemory] >= 1 && !slices.Contains(pids(st), grown.PID) && st.ReadyCount() == 2
+	e2etest.WaitFor(t, "the grown worker recycled", 60*time.Second, func() bool {
+		st := m.Status()
+		return st.Recycled[supervisor.CauseMemory] >= 1 && !slices.Contains(e2etest.PIDs(st), grown.PID) && st.ReadyCount() == 2
 	})
-	out := m.out.String()
+	out := m.Out.String()
 	measured := strings.Contains(out, "(RSS of its process group)") || strings.Contains(out, "(memory of its cgroup)")
 	if !strings.Contains(out, "over --max-memory 64M") || !measured {
 		t.Errorf("the log does not name the memory, what it measured and the limit")
 	}
-	l.stop(t)
-	if st := m.status(); st.Recycled[supervisor.CauseMemory] != 1 {
+	l.Stop(t)
+	if st := m.Status(); st.Recycled[supervisor.CauseMemory] != 1 {
 		t.Errorf("workers under the limit were recycled too: %+v", st.Recycled)
 	}
 }
@@ -184,17 +155,17 @@ func TestMaxMemoryRecyclesAWorkerThatGrows(t *testing.T) {
 // --max-requests 50 behind --proxy http: each worker is recycled after
 // 50 to 55 requests, under load, and no request fails.
 func TestMaxRequestsRecyclesBehindTheHTTPProxy(t *testing.T) {
-	m := startMaster(t, 2, "--name", "maxreq", "-w", "2", "--mode", "proxy", "--proxy", "http", "-l", "127.0.0.1:0",
-		"--max-requests", "50", "--", helloBin, "-addr", "127.0.0.1:{port}")
-	first := pids(m.status())
-	l := proxyLoad(t, m.addr(), "POST", "/", 4)
-	waitFor(t, "four recycles by request count", 60*time.Second, func() bool {
-		return m.recycled(supervisor.CauseMaxRequests) >= 4
+	m := e2etest.StartMaster(t, 2, "--name", "maxreq", "-w", "2", "--mode", "proxy", "--proxy", "http", "-l", "127.0.0.1:0",
+		"--max-requests", "50", "--", e2etest.HelloBin, "-addr", "127.0.0.1:{port}")
+	first := e2etest.PIDs(m.Status())
+	l := proxyLoad(t, m.Addr(), "POST", "/", 4)
+	e2etest.WaitFor(t, "four recycles by request count", 60*time.Second, func() bool {
+		return recycled(m, supervisor.CauseMaxRequests) >= 4
 	})
-	res := l.stop(t)
-	st := m.waitReady(2, 30*time.Second)
+	res := l.Stop(t)
+	st := m.WaitReady(2, 30*time.Second)
 	for _, p := range first {
-		if slices.Contains(pids(st), p) {
+		if slices.Contains(e2etest.PIDs(st), p) {
 			t.Errorf("worker %d served %d requests and was never recycled", p, res.OK)
 		}
 	}
@@ -203,13 +174,13 @@ func TestMaxRequestsRecyclesBehindTheHTTPProxy(t *testing.T) {
 // --max-lifetime 2s: workers are recycled about every 2 to 2.2 s, under
 // load, and no request fails.
 func TestMaxLifetimeRecyclesUnderLoad(t *testing.T) {
-	m := startMaster(t, 2, "--name", "maxlife", "-w", "2", "-l", "127.0.0.1:0", "--max-lifetime", "2s", "--", helloBin)
-	l := startLoad(t, m.addr(), "/", 8)
-	waitFor(t, "four recycles by lifetime", 60*time.Second, func() bool {
-		return m.recycled(supervisor.CauseMaxLifetime) >= 4
+	m := e2etest.StartMaster(t, 2, "--name", "maxlife", "-w", "2", "-l", "127.0.0.1:0", "--max-lifetime", "2s", "--", e2etest.HelloBin)
+	l := e2etest.StartLoad(t, m.Addr(), "/", 8)
+	e2etest.WaitFor(t, "four recycles by lifetime", 60*time.Second, func() bool {
+		return recycled(m, supervisor.CauseMaxLifetime) >= 4
 	})
-	l.stop(t)
-	if out := m.out.String(); !strings.Contains(out, "cause=max-lifetime") {
+	l.Stop(t)
+	if out := m.Out.String(); !strings.Contains(out, "cause=max-lifetime") {
 		t.Error("the log does not say why workers were replaced")
 	}
 }
@@ -231,10 +202,10 @@ func TestLimitsBadInputIsOneLine(t *testing.T) {
 		{"requests behind tcp", append(ok, "--mode", "proxy", "--max-requests", "100", "--", "true"), []string{"--max-requests", "--proxy http"}},
 		{"negative requests", append(ok, "--mode", "proxy", "--proxy", "http", "--max-requests", "-1", "--", "true"), []string{"--max-requests", "-1 is not valid"}},
 	}
-	env := append(os.Environ(), "XDG_RUNTIME_DIR="+runtimeDir(t))
+	env := append(os.Environ(), "XDG_RUNTIME_DIR="+e2etest.RuntimeDir(t))
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, stderr, code := runBaton(t, env, append([]string{"run"}, tc.args...)...)
+			_, stderr, code := e2etest.RunBaton(t, env, append([]string{"run"}, tc.args...)...)
 			line := strings.TrimSuffix(stderr, "\n")
 			if code != 2 || line == "" || strings.Contains(line, "\n") {
 				t.Fatalf("exit %d, stderr %q: want exit 2 and one line", code, stderr)
@@ -260,7 +231,7 @@ func TestReadmeWatchdogPythonRecipe(t *testing.T) {
 	if body := get(t, m, "/"); body != "hello\n" {
 		t.Fatalf("the recipe answered %q", body)
 	}
-	st := m.status()
+	st := m.Status()
 	victim, other := st.Workers[0].PID, st.Workers[1].PID
 	stopWorker(t, victim)
 	replacedByWatchdog(t, m, victim, 2, []int{other})

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton/internal/control"
+	"github.com/batonhq/baton/internal/e2etest"
 	"github.com/batonhq/baton/internal/supervisor"
 )
 
@@ -23,12 +24,12 @@ func TestBatonAsPID1ReapsOrphansAndFollowsUpgrades(t *testing.T) {
 	if err != nil || os.Geteuid() != 0 {
 		t.Skip("needs root and unshare (Debian's util-linux) to make a PID namespace")
 	}
-	dir := runtimeDir(t)
+	dir := e2etest.RuntimeDir(t)
 	// The worker leaves an orphan behind: a sleep whose parent exits at once.
-	worker := writeScript(t, dir, "orphaning", "#!/bin/sh\n(sleep 1 &)\nexec "+helloBin+"\n")
+	worker := e2etest.WriteScript(t, dir, "orphaning", "#!/bin/sh\n(sleep 1 &)\nexec "+e2etest.HelloBin+"\n")
 	ctl := filepath.Join(dir, "c.sock")
-	out := &syncBuffer{}
-	cmd := exec.Command(unshare, "--pid", "--fork", "--kill-child", "--mount-proc", batonBin, "run", "--control", ctl, "-w", "1", "-l", "127.0.0.1:0", "--", worker)
+	out := &e2etest.SyncBuffer{}
+	cmd := exec.Command(unshare, "--pid", "--fork", "--kill-child", "--mount-proc", e2etest.BatonBin, "run", "--control", ctl, "-w", "1", "-l", "127.0.0.1:0", "--", worker)
 	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+dir, "GORACE=atexit_sleep_ms=0")
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -43,7 +44,7 @@ func TestBatonAsPID1ReapsOrphansAndFollowsUpgrades(t *testing.T) {
 		}
 	})
 	var init int
-	waitFor(t, "baton as PID 1", 20*time.Second, func() bool {
+	e2etest.WaitFor(t, "baton as PID 1", 20*time.Second, func() bool {
 		kids := childrenOf(cmd.Process.Pid)
 		if len(kids) == 1 {
 			init = kids[0]
@@ -51,17 +52,17 @@ func TestBatonAsPID1ReapsOrphansAndFollowsUpgrades(t *testing.T) {
 		return init != 0
 	})
 	cl := control.NewClient(ctl)
-	waitFor(t, "a ready worker", 30*time.Second, func() bool {
+	e2etest.WaitFor(t, "a ready worker", 30*time.Second, func() bool {
 		st, err := cl.Status(t.Context())
-		return err == nil && countState(st, supervisor.Ready) == 1
+		return err == nil && e2etest.CountState(st, supervisor.Ready) == 1
 	})
-	waitFor(t, "the orphan reparented to PID 1", 20*time.Second, func() bool { return hasChild(init, "sleep") })
-	waitFor(t, "the orphan reaped (no zombie left)", 20*time.Second, func() bool { return !hasChild(init, "sleep") })
+	e2etest.WaitFor(t, "the orphan reparented to PID 1", 20*time.Second, func() bool { return hasChild(init, "sleep") })
+	e2etest.WaitFor(t, "the orphan reaped (no zombie left)", 20*time.Second, func() bool { return !hasChild(init, "sleep") })
 	env := append(os.Environ(), "XDG_RUNTIME_DIR="+dir)
-	if stdout, stderr, code := runBaton(t, env, "upgrade", "--control", ctl); code != 0 {
+	if stdout, stderr, code := e2etest.RunBaton(t, env, "upgrade", "--control", ctl); code != 0 {
 		t.Fatalf("upgrade under PID 1: exit %d\n%s%s", code, stdout, stderr)
 	}
-	waitFor(t, "the old master gone, the new one reparented to PID 1", 30*time.Second, func() bool {
+	e2etest.WaitFor(t, "the old master gone, the new one reparented to PID 1", 30*time.Second, func() bool {
 		st, err := cl.Status(t.Context())
 		return err == nil && st.Master.HandingOver == 0 && len(childrenOf(init)) >= 1
 	})

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/batonhq/baton/internal/e2etest"
 )
 
 // needRootAndNobody skips unless the tests run as root (CI does) on a
@@ -92,7 +94,7 @@ func asUser(cmd *exec.Cmd, u *user.User) {
 func TestPrivWorkersRunAsTheUser(t *testing.T) {
 	u := needRootAndNobody(t)
 	dir := publicDir(t)
-	ident := writeScript(t, dir, "ident.sh", "#!/bin/sh\n"+
+	ident := e2etest.WriteScript(t, dir, "ident.sh", "#!/bin/sh\n"+
 		`echo "ident uid=$(id -u) gid=$(id -g) groups=$(id -G) home=$HOME user=$USER logname=$LOGNAME"`+"\n"+
 		`exec "$@"`+"\n")
 	want := fmt.Sprintf("ident uid=%s gid=%s groups=%s home=%s user=nobody logname=nobody", u.Uid, u.Gid, u.Gid, u.HomeDir)
@@ -100,27 +102,27 @@ func TestPrivWorkersRunAsTheUser(t *testing.T) {
 		name string
 		args []string
 	}{
-		{"inherit", []string{"--", ident, helloBin}},
-		{"proxy", []string{"--mode", "proxy", "--proxy", "http", "--ready", "notify", "--", ident, helloBin, "-addr", "127.0.0.1:{port}"}},
+		{"inherit", []string{"--", ident, e2etest.HelloBin}},
+		{"proxy", []string{"--mode", "proxy", "--proxy", "http", "--ready", "notify", "--", ident, e2etest.HelloBin, "-addr", "127.0.0.1:{port}"}},
 	}
 	for _, mode := range modes {
 		t.Run(mode.name, func(t *testing.T) {
 			addr := privilegedAddr(t)
 			args := append([]string{"--name", "priv-" + mode.name, "-w", "2", "-l", addr, "--user", "nobody", "--dir", dir}, mode.args...)
-			m := startMaster(t, 2, args...)
-			st := m.status()
+			m := e2etest.StartMaster(t, 2, args...)
+			st := m.Status()
 			if st.Master == nil || !strings.HasPrefix(st.Master.RunAs, "nobody (uid "+u.Uid) {
 				t.Fatalf("status says workers run as %+v", st.Master)
 			}
-			checkRunAs(t, m, u, pids(st))
-			if n := strings.Count(m.out.String(), want); n != 2 {
-				t.Fatalf("%d of 2 workers printed %q:\n%s", n, want, m.out.String())
+			checkRunAs(t, m, u, e2etest.PIDs(st))
+			if n := strings.Count(m.Out.String(), want); n != 2 {
+				t.Fatalf("%d of 2 workers printed %q:\n%s", n, want, m.Out.String())
 			}
-			if _, stderr, code := m.baton("reload"); code != 0 {
+			if _, stderr, code := m.Baton("reload"); code != 0 {
 				t.Fatalf("reload: exit %d: %s", code, stderr)
 			}
-			st = m.waitReady(2, 20*time.Second)
-			checkRunAs(t, m, u, pids(st))
+			st = m.WaitReady(2, 20*time.Second)
+			checkRunAs(t, m, u, e2etest.PIDs(st))
 			checkControlPrivate(t, m, u)
 		})
 	}
@@ -128,14 +130,14 @@ func TestPrivWorkersRunAsTheUser(t *testing.T) {
 
 // checkRunAs checks that every worker runs as u and that a request is
 // answered by one of them.
-func checkRunAs(t *testing.T, m *master, u *user.User, workers []int) {
+func checkRunAs(t *testing.T, m *e2etest.Master, u *user.User, workers []int) {
 	t.Helper()
 	for _, pid := range workers {
 		if uid, gid := procIDs(t, pid); uid != u.Uid || gid != u.Gid {
 			t.Fatalf("worker %d runs as uid %s gid %s, want %s %s", pid, uid, gid, u.Uid, u.Gid)
 		}
 	}
-	body, err := oneShot(m.addr())
+	body, err := oneShot(m.Addr())
 	if err != nil {
 		t.Fatalf("request: %v", err)
 	}
@@ -149,10 +151,10 @@ func checkRunAs(t *testing.T, m *master, u *user.User, workers []int) {
 
 // checkControlPrivate checks that the control socket's directory is
 // root's alone and that u cannot connect to the control socket.
-func checkControlPrivate(t *testing.T, m *master, u *user.User) {
+func checkControlPrivate(t *testing.T, m *e2etest.Master, u *user.User) {
 	t.Helper()
 	var xdg string
-	for _, e := range m.env {
+	for _, e := range m.Env {
 		if v, ok := strings.CutPrefix(e, "XDG_RUNTIME_DIR="); ok {
 			xdg = v
 		}
@@ -162,8 +164,8 @@ func checkControlPrivate(t *testing.T, m *master, u *user.User) {
 	if err != nil || st.Mode().Perm() != 0o700 {
 		t.Fatalf("control directory %s: %v, mode %v, want 0700", ctlDir, err, st.Mode())
 	}
-	sock := filepath.Join(ctlDir, m.status().Name+".sock")
-	cmd := exec.Command(batonBin, "status", "--control", sock)
+	sock := filepath.Join(ctlDir, m.Status().Name+".sock")
+	cmd := exec.Command(e2etest.BatonBin, "status", "--control", sock)
 	asUser(cmd, u)
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "permission denied") {
@@ -185,7 +187,7 @@ func TestPrivBadInput(t *testing.T) {
 	if err := os.Mkdir(private, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	serverIn := writeScript(t, private, "server", "#!/bin/sh\ntouch "+home+"/started\n")
+	serverIn := e2etest.WriteScript(t, private, "server", "#!/bin/sh\ntouch "+home+"/started\n")
 	cases := []struct {
 		name   string
 		asUser bool
@@ -203,7 +205,7 @@ func TestPrivBadInput(t *testing.T) {
 			if !slices.Contains(args, "--") {
 				args = append(args, "--", "sh", "-c", "touch "+home+"/started")
 			}
-			cmd := exec.Command(batonBin, args...)
+			cmd := exec.Command(e2etest.BatonBin, args...)
 			cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+home)
 			cmd.Dir = home
 			if tc.asUser {

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonhq/baton/internal/e2etest"
 	"github.com/batonhq/baton/internal/loadtest"
 	"github.com/batonhq/baton/internal/supervisor"
 )
@@ -44,31 +45,22 @@ func nodeApp(t *testing.T) string {
 }
 
 // proxyLoad runs a never-retrying load with method on m until stop.
-func proxyLoad(t *testing.T, addr, method, path string, conns int) *load {
+func proxyLoad(t *testing.T, addr, method, path string, conns int) *e2etest.Load {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	l := &load{cancel: cancel, done: make(chan loadtest.Result, 1), pc: newPidCounter()}
-	go func() {
-		res, err := loadtest.Run(ctx, loadtest.Options{Addr: addr, Method: method, Path: path, Conns: conns})
-		if err != nil {
-			t.Errorf("load: %v", err)
-		}
-		l.done <- res
-	}()
-	return l
+	return e2etest.StartLoadWith(t, loadtest.Options{Addr: addr, Method: method, Path: path, Conns: conns})
 }
 
 // rolloutsBehindProxy runs n rollouts of cmd behind the proxy
 // under keep-alive POST load (which no client replays): 0 failed.
 func rolloutsBehindProxy(t *testing.T, n int, name string, args []string, method string) {
-	m := startMaster(t, 2, append([]string{"--name", name, "-w", "2", "--mode", "proxy", "-l", "127.0.0.1:0"}, args...)...)
-	l := proxyLoad(t, m.addr(), method, "/?sleep=5", 16)
+	m := e2etest.StartMaster(t, 2, append([]string{"--name", name, "-w", "2", "--mode", "proxy", "-l", "127.0.0.1:0"}, args...)...)
+	l := proxyLoad(t, m.Addr(), method, "/?sleep=5", 16)
 	for i := 0; i < n; i++ {
-		m.reload("")
+		m.Reload("")
 	}
-	res := l.stop(t)
-	st := m.status()
-	if g := generations(st); g[n+1] != 2 || len(g) != 1 {
+	res := l.Stop(t)
+	st := m.Status()
+	if g := e2etest.Generations(st); g[n+1] != 2 || len(g) != 1 {
 		t.Fatalf("generations after %d rollouts: %v", n, g)
 	}
 	t.Logf("%d rollouts, %d requests, proxy %+v", n, res.OK, *st.Proxy)
@@ -99,20 +91,20 @@ func TestProxyWorkerOnTheWrongPortNeverBecomesReady(t *testing.T) {
 		}
 	}
 	writeConfig("{port}")
-	m := startMaster(t, 2, "--name", "pxwrong", "-c", cfg, "-w", "2", "--mode", "proxy", "--proxy", "tcp",
+	m := e2etest.StartMaster(t, 2, "--name", "pxwrong", "-c", cfg, "-w", "2", "--mode", "proxy", "--proxy", "tcp",
 		"--ready-timeout", "3s", "-l", "127.0.0.1:0")
-	before := pids(m.status())
+	before := e2etest.PIDs(m.Status())
 	writeConfig(fmt.Sprint(freePort(t))) // binds a port of its own choosing, not $PORT
-	_, stderr, code := m.baton("reload", "--name", "pxwrong")
+	_, stderr, code := m.Baton("reload", "--name", "pxwrong")
 	if code != 1 {
 		t.Fatalf("reload exit %d, want 1: %s", code, stderr)
 	}
-	st := m.waitReady(2, 20*time.Second)
-	if fmt.Sprint(pids(st)) != fmt.Sprint(before) {
-		t.Fatalf("old workers %v replaced by %v", before, pids(st))
+	st := m.WaitReady(2, 20*time.Second)
+	if fmt.Sprint(e2etest.PIDs(st)) != fmt.Sprint(before) {
+		t.Fatalf("old workers %v replaced by %v", before, e2etest.PIDs(st))
 	}
 	for i := 0; i < 5; i++ {
-		if code, _ := httpGet(t, "http://"+m.addr()+"/"); code != 200 {
+		if code, _ := httpGet(t, "http://"+m.Addr()+"/"); code != 200 {
 			t.Fatalf("old workers do not serve: %d", code)
 		}
 	}
@@ -120,8 +112,8 @@ func TestProxyWorkerOnTheWrongPortNeverBecomesReady(t *testing.T) {
 
 func TestProxyHTTPKill9RetriesIdempotentAndFailsAPost(t *testing.T) {
 	app := nodeApp(t)
-	m := startMaster(t, 2, "--name", "pxkill", "-w", "2", "--mode", "proxy", "--proxy", "http", "-l", "127.0.0.1:0", "--", "node", app)
-	addr := m.addr()
+	m := e2etest.StartMaster(t, 2, "--name", "pxkill", "-w", "2", "--mode", "proxy", "--proxy", "http", "-l", "127.0.0.1:0", "--", "node", app)
+	addr := m.Addr()
 	codes := make(chan [2]string, 8)
 	var wg sync.WaitGroup
 	// Each worker gets two GETs and two POSTs (least open, round-robin).
@@ -132,9 +124,9 @@ func TestProxyHTTPKill9RetriesIdempotentAndFailsAPost(t *testing.T) {
 			code, _ := httpDo(t, method, "http://"+addr+"/?sleep=4000")
 			codes <- [2]string{method, fmt.Sprint(code)}
 		}()
-		waitFor(t, "the request in flight", 10*time.Second, func() bool { return openTotal(m.status()) == int64(i+1) })
+		e2etest.WaitFor(t, "the request in flight", 10*time.Second, func() bool { return openTotal(m.Status()) == int64(i+1) })
 	}
-	victim := m.status().Workers[0].PID
+	victim := m.Status().Workers[0].PID
 	_ = syscall.Kill(victim, syscall.SIGKILL)
 	wg.Wait()
 	close(codes)
@@ -149,7 +141,7 @@ func TestProxyHTTPKill9RetriesIdempotentAndFailsAPost(t *testing.T) {
 			t.Errorf("POST: %s", c[1])
 		}
 	}
-	st := m.status()
+	st := m.Status()
 	if failedPosts != 2 || st.Proxy.Retries < 2 || st.Proxy.Failed < 2 {
 		t.Fatalf("%d POSTs failed (want the 2 on the killed worker), proxy %+v", failedPosts, *st.Proxy)
 	}
@@ -157,16 +149,16 @@ func TestProxyHTTPKill9RetriesIdempotentAndFailsAPost(t *testing.T) {
 
 func TestProxyAllWorkersCrashedClientsWait(t *testing.T) {
 	app := nodeApp(t)
-	m := startMaster(t, 2, "--name", "pxcrash", "-w", "2", "--mode", "proxy", "--proxy", "http", "-l", "127.0.0.1:0", "--", "node", app)
-	addr := m.addr()
-	killed := pids(m.status())
+	m := e2etest.StartMaster(t, 2, "--name", "pxcrash", "-w", "2", "--mode", "proxy", "--proxy", "http", "-l", "127.0.0.1:0", "--", "node", app)
+	addr := m.Addr()
+	killed := e2etest.PIDs(m.Status())
 	for _, pid := range killed {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
 	// Once the master saw both exits, the respawned workers are (most
 	// likely) still starting when the requests arrive: they wait.
-	waitFor(t, "both exits", 10*time.Second, func() bool {
-		st := m.status()
+	e2etest.WaitFor(t, "both exits", 10*time.Second, func() bool {
+		st := m.Status()
 		for _, w := range st.Workers {
 			if w.PID == killed[0] || w.PID == killed[1] {
 				return false
@@ -185,7 +177,7 @@ func TestProxyAllWorkersCrashedClientsWait(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	st := m.status()
+	st := m.Status()
 	if st.Proxy.NoWorker != 0 {
 		t.Fatalf("proxy %+v", *st.Proxy)
 	}
@@ -194,8 +186,8 @@ func TestProxyAllWorkersCrashedClientsWait(t *testing.T) {
 
 func TestProxyHTTPStreamsEventsAsSent(t *testing.T) {
 	app := nodeApp(t)
-	m := startMaster(t, 1, "--name", "pxsse", "-w", "1", "--mode", "proxy", "--proxy", "http", "-l", "127.0.0.1:0", "--", "node", app)
-	resp, err := (&http.Client{Timeout: 20 * time.Second}).Get("http://" + m.addr() + "/events")
+	m := e2etest.StartMaster(t, 1, "--name", "pxsse", "-w", "1", "--mode", "proxy", "--proxy", "http", "-l", "127.0.0.1:0", "--", "node", app)
+	resp, err := (&http.Client{Timeout: 20 * time.Second}).Get("http://" + m.Addr() + "/events")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,8 +210,8 @@ func TestProxyHTTPStreamsEventsAsSent(t *testing.T) {
 
 func TestProxyHTTPUpgradedConnectionSurvivesARollout(t *testing.T) {
 	app := nodeApp(t)
-	m := startMaster(t, 1, "--name", "pxws", "-w", "1", "--mode", "proxy", "--proxy", "http", "-l", "127.0.0.1:0", "--drain-timeout", "30s", "--", "node", app)
-	c, err := net.Dial("tcp", m.addr())
+	m := e2etest.StartMaster(t, 1, "--name", "pxws", "-w", "1", "--mode", "proxy", "--proxy", "http", "-l", "127.0.0.1:0", "--drain-timeout", "30s", "--", "node", app)
+	c, err := net.Dial("tcp", m.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,13 +228,13 @@ func TestProxyHTTPUpgradedConnectionSurvivesARollout(t *testing.T) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		st, err := m.ctl.Reload(ctx, "", nil)
+		st, err := m.Ctl.Reload(ctx, "", nil)
 		if err != nil {
 			t.Errorf("reload: %v", err)
 		}
 		done <- st
 	}()
-	waitFor(t, "the old worker to drain", 20*time.Second, func() bool { return countState(m.status(), supervisor.Draining) == 1 })
+	e2etest.WaitFor(t, "the old worker to drain", 20*time.Second, func() bool { return e2etest.CountState(m.Status(), supervisor.Draining) == 1 })
 	echo(t, c, r, "during the rollout")
 	c.Close() // it ends by itself: only then does the old worker get its signal
 	if st := <-done; st.State != supervisor.RolloutDone || st.Killed != 0 {
@@ -301,35 +293,35 @@ func httpGet(t *testing.T, url string) (int, string) { return httpDo(t, "GET", u
 
 func TestProxyHTTPMasterUpgradesUnderLoadFailNothing(t *testing.T) {
 	app := nodeApp(t)
-	u := startUpgradable(t, batonBin, 2, "--name", "pxup", "-w", "2", "--mode", "proxy", "--proxy", "http",
+	u := e2etest.StartUpgradable(t, e2etest.BatonBin, 2, "--name", "pxup", "-w", "2", "--mode", "proxy", "--proxy", "http",
 		"-l", "127.0.0.1:0", "--", "node", app)
-	first := u.mustStatus()
+	first := u.MustStatus()
 	l := proxyLoad(t, first.Sockets[0].Address, "POST", "/?sleep=5", 16)
 	seen := map[int]bool{first.PID: true}
 	for i := 1; i <= 3; i++ {
-		out, code := u.upgrade()
+		out, code := u.Upgrade()
 		if code != 0 || !strings.Contains(out, "upgrade done") {
 			t.Fatalf("upgrade %d: exit %d\n%s", i, code, out)
 		}
-		seen[u.mustStatus().PID] = true
+		seen[u.MustStatus().PID] = true
 	}
-	l.stop(t)
-	st := u.mustStatus()
-	if len(seen) != 4 || st.Proxy == nil || countState(st, supervisor.Ready) != 2 {
+	l.Stop(t)
+	st := u.MustStatus()
+	if len(seen) != 4 || st.Proxy == nil || e2etest.CountState(st, supervisor.Ready) != 2 {
 		t.Fatalf("after 3 upgrades: masters %v, status %+v", seen, st)
 	}
 	for pid := range seen {
 		if pid != st.PID {
-			waitFor(t, "old masters to exit", 30*time.Second, func() bool { return !alive(pid) })
+			e2etest.WaitFor(t, "old masters to exit", 30*time.Second, func() bool { return !e2etest.Alive(pid) })
 		}
 	}
 }
 
 func TestProxyWorkerSeesAPrivatePortAndNoSockets(t *testing.T) {
 	app, _ := filepath.Abs("testdata/proxy/env.py")
-	m := startMaster(t, 2, "--name", "pxenv", "-w", "2", "--mode", "proxy", "--proxy", "http", "--ready", "http:/",
+	m := e2etest.StartMaster(t, 2, "--name", "pxenv", "-w", "2", "--mode", "proxy", "--proxy", "http", "--ready", "http:/",
 		"-l", "127.0.0.1:0", "--", "sh", "-c", "ARGV_PORT=$1 exec python3 \"$0\"", app, "{port}")
-	st := m.status()
+	st := m.Status()
 	ports := map[string]bool{}
 	for _, w := range st.Workers {
 		if w.Proxy == nil || w.Proxy.Port == 0 || !w.Proxy.InRotation {
@@ -338,7 +330,7 @@ func TestProxyWorkerSeesAPrivatePortAndNoSockets(t *testing.T) {
 		ports[fmt.Sprint(w.Proxy.Port)] = true
 	}
 	for i := 0; i < 6; i++ {
-		code, body := httpGet(t, "http://"+m.addr()+"/")
+		code, body := httpGet(t, "http://"+m.Addr()+"/")
 		var seen map[string]string
 		if code != 200 || json.Unmarshal([]byte(body), &seen) != nil {
 			t.Fatalf("status %d: %s", code, body)
@@ -350,19 +342,19 @@ func TestProxyWorkerSeesAPrivatePortAndNoSockets(t *testing.T) {
 }
 
 func TestProxyTCPMasterUpgradeFailsNothing(t *testing.T) {
-	u := startUpgradable(t, batonBin, 2, "--name", "pxuptcp", "-w", "2", "--mode", "proxy", "--proxy", "tcp",
+	u := e2etest.StartUpgradable(t, e2etest.BatonBin, 2, "--name", "pxuptcp", "-w", "2", "--mode", "proxy", "--proxy", "tcp",
 		"-l", "127.0.0.1:0", "--", "python3", "-m", "http.server", "--bind", "127.0.0.1", "{port}")
-	first := u.mustStatus()
+	first := u.MustStatus()
 	l := proxyLoad(t, first.Sockets[0].Address, "GET", "/", 8) // a connection per request (HTTP/1.0)
 	for i := 1; i <= 2; i++ {
-		if out, code := u.upgrade(); code != 0 || !strings.Contains(out, "upgrade done") {
+		if out, code := u.Upgrade(); code != 0 || !strings.Contains(out, "upgrade done") {
 			t.Fatalf("upgrade %d: exit %d\n%s", i, code, out)
 		}
 	}
-	l.stop(t)
-	st := u.mustStatus()
-	if st.PID == first.PID || st.Proxy == nil || st.Proxy.Kind != "tcp" || countState(st, supervisor.Ready) != 2 {
+	l.Stop(t)
+	st := u.MustStatus()
+	if st.PID == first.PID || st.Proxy == nil || st.Proxy.Kind != "tcp" || e2etest.CountState(st, supervisor.Ready) != 2 {
 		t.Fatalf("after 2 upgrades: %+v", st)
 	}
-	waitFor(t, "the first master to exit", 30*time.Second, func() bool { return !alive(first.PID) })
+	e2etest.WaitFor(t, "the first master to exit", 30*time.Second, func() bool { return !e2etest.Alive(first.PID) })
 }

@@ -10,13 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonhq/baton/internal/e2etest"
 	"github.com/batonhq/baton/internal/supervisor"
 )
 
 // startRecipe writes the recipe's code into a fresh directory, starts a
 // master of n workers running command there with the recipe's flags, and
 // waits until every worker is ready.
-func startRecipe(t *testing.T, r recipe, name string, n int, files map[string]string, command ...string) *master {
+func startRecipe(t *testing.T, r recipe, name string, n int, files map[string]string, command ...string) *e2etest.Master {
 	t.Helper()
 	dir := t.TempDir()
 	for path, body := range files {
@@ -29,14 +30,14 @@ func startRecipe(t *testing.T, r recipe, name string, n int, files map[string]st
 		}
 	}
 	args := append(r.runFlags(name, n), "--dir", dir, "--")
-	return startMaster(t, n, append(args, command...)...)
+	return e2etest.StartMaster(t, n, append(args, command...)...)
 }
 
 // get fetches path from m on a connection of its own.
-func get(t *testing.T, m *master, path string) string {
+func get(t *testing.T, m *e2etest.Master, path string) string {
 	t.Helper()
 	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
-	resp, err := c.Get("http://" + m.addr() + path)
+	resp, err := c.Get("http://" + m.Addr() + path)
 	if err != nil {
 		t.Fatalf("GET %s: %v", path, err)
 	}
@@ -50,17 +51,17 @@ func get(t *testing.T, m *master, path string) string {
 
 // rolloutsUnderKeepAlive runs n rollouts under a never-retrying keep-alive
 // load and fails the test on any failed request or killed worker.
-func rolloutsUnderKeepAlive(t *testing.T, m *master, workers, n int) {
+func rolloutsUnderKeepAlive(t *testing.T, m *e2etest.Master, workers, n int) {
 	t.Helper()
-	l := startLoad(t, m.addr(), "/", 16)
+	l := e2etest.StartLoad(t, m.Addr(), "/", 16)
 	for i := 0; i < n; i++ {
-		if st := m.reload(""); st.Killed != 0 {
+		if st := m.Reload(""); st.Killed != 0 {
 			t.Errorf("rollout %d: %d old workers killed after --stop-timeout", st.ID, st.Killed)
 		}
 	}
-	res := l.stop(t)
+	res := l.Stop(t)
 	t.Logf("%d rollouts of %d workers: %d requests, %d failed", n, workers, res.OK+res.Failed, res.Failed)
-	if g := generations(m.status()); g[n+1] != workers {
+	if g := e2etest.Generations(m.Status()); g[n+1] != workers {
 		t.Fatalf("generations %v, want %d of generation %d", g, workers, n+1)
 	}
 }
@@ -80,7 +81,7 @@ func TestNodeRecipeReadyByOutputRollsOutUnderLoad(t *testing.T) {
 		t.Fatalf("node answered %q", body)
 	}
 	rolloutsUnderKeepAlive(t, m, 4, 10)
-	if out := m.out.String(); !strings.Contains(out, "] listening") {
+	if out := m.Out.String(); !strings.Contains(out, "] listening") {
 		t.Fatalf("the ready line is not in the log:\n%s", out)
 	}
 }
@@ -89,16 +90,16 @@ func TestNodeRecipeReadyByOutputRollsOutUnderLoad(t *testing.T) {
 // ready by its log line, not by READY=1 (it gets no NOTIFY_SOCKET).
 func TestReadmeOutputReadyExampleWithHello(t *testing.T) {
 	const ready = "output:msg=serving"
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile(e2etest.ModulePath("README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(readme), "--ready "+ready+" -- ./hello") {
 		t.Fatalf("README's example no longer uses --ready %s", ready)
 	}
-	m := startMaster(t, 2, "--name", "hellout", "-w", "2", "-l", "127.0.0.1:0", "--ready", ready, "--", helloBin)
-	m.reload("")
-	if g := generations(m.status()); g[2] != 2 {
+	m := e2etest.StartMaster(t, 2, "--name", "hellout", "-w", "2", "-l", "127.0.0.1:0", "--ready", ready, "--", e2etest.HelloBin)
+	m.Reload("")
+	if g := e2etest.Generations(m.Status()); g[2] != 2 {
 		t.Fatalf("generations %v", g)
 	}
 }
@@ -110,25 +111,25 @@ func TestReadmeOutputReadyExampleWithHello(t *testing.T) {
 func TestOutputThatNeverMatchesAbortsRolloutAndKeepsOldWorkers(t *testing.T) {
 	node := peer(t, "node", "apt-get install -y nodejs")
 	dir := t.TempDir()
-	script := writeScript(t, dir, "server.sh", `#!/bin/sh
+	script := e2etest.WriteScript(t, dir, "server.sh", `#!/bin/sh
 if [ -e "`+dir+`/MUTE" ]; then greeting="up and serving"; else greeting=listening; fi
 exec `+node+` -e "require('http').createServer((q, s) => s.end('gen ' + process.env.BATON_GENERATION)).listen({fd: 3}, () => console.log('$greeting'))"
 `)
-	m := startMaster(t, 2, "--name", "mute", "-w", "2", "-l", "127.0.0.1:0",
+	m := e2etest.StartMaster(t, 2, "--name", "mute", "-w", "2", "-l", "127.0.0.1:0",
 		// 6 s: long enough for Node to start and print on a loaded machine.
 		"--ready", "output:^listening$", "--ready-timeout", "6s", "--", script)
-	before := pids(m.status())
+	before := e2etest.PIDs(m.Status())
 	touch(t, filepath.Join(dir, "MUTE"))
 	start := time.Now()
-	stdout, stderr, code := m.baton("reload", "--name", "mute")
+	stdout, stderr, code := m.Baton("reload", "--name", "mute")
 	if code != 1 || !strings.Contains(stderr, "not ready within --ready-timeout 6s") || !strings.Contains(stderr, "up and serving") {
 		t.Fatalf("reload exit %d, want 1 with the reason and the last output:\n%s%s", code, stdout, stderr)
 	}
 	if d := time.Since(start); d < 6*time.Second {
 		t.Fatalf("aborted after %s, before the ready timeout", d)
 	}
-	st := m.waitReady(2, 10*time.Second)
-	if err := samePids(before, pids(st)); err != nil {
+	st := m.WaitReady(2, 10*time.Second)
+	if err := samePids(before, e2etest.PIDs(st)); err != nil {
 		t.Fatal(err)
 	}
 	if st.Rollout == nil || st.Rollout.State != supervisor.RolloutFailed {
@@ -138,7 +139,7 @@ exec `+node+` -e "require('http').createServer((q, s) => s.end('gen ' + process.
 		t.Fatalf("answered %q, want the old generation", body)
 	}
 	os.Remove(filepath.Join(dir, "MUTE"))
-	if _, stderr, code := m.baton("reload", "--name", "mute"); code != 0 {
+	if _, stderr, code := m.Baton("reload", "--name", "mute"); code != 0 {
 		t.Fatalf("the next reload: exit %d: %s", code, stderr)
 	}
 }

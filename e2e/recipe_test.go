@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/batonhq/baton/internal/e2etest"
 )
 
 // recipe is one recipe of the README's "Making your server
@@ -23,7 +25,7 @@ type recipe struct {
 // first `baton run` line there that mentions program.
 func readmeRecipe(t *testing.T, heading, program string) recipe {
 	t.Helper()
-	f, err := os.Open("../README.md")
+	f, err := os.Open(e2etest.ModulePath("README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}

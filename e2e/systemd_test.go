@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonhq/baton/internal/e2etest"
 	"github.com/batonhq/baton/internal/wire"
 	"golang.org/x/sys/unix"
 )
@@ -43,7 +44,7 @@ type sdRecorder struct {
 
 func newSDRecorder(t *testing.T) *sdRecorder {
 	t.Helper()
-	path := filepath.Join(runtimeDir(t), "notify")
+	path := filepath.Join(e2etest.RuntimeDir(t), "notify")
 	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +148,7 @@ func (r *sdRecorder) messages() []string {
 func (r *sdRecorder) await(from int, assignments ...string) int {
 	r.t.Helper()
 	at := -1
-	waitFor(r.t, fmt.Sprintf("a notify message with %v", assignments), 30*time.Second, func() bool {
+	e2etest.WaitFor(r.t, fmt.Sprintf("a notify message with %v", assignments), 30*time.Second, func() bool {
 		msgs := r.messages()
 		for i := from; i < len(msgs); i++ {
 			if hasAll(msgs[i], assignments) {
@@ -183,28 +184,28 @@ func hasAll(msg string, assignments []string) bool {
 // socket in the fd store.
 func TestMasterSpeaksSystemdNotify(t *testing.T) {
 	rec := newSDRecorder(t)
-	u := launchUpgradable(t, []string{rec.env()}, batonBin, nil, "--name", "sd", "-w", "2", "-l", "127.0.0.1:0", "--", helloBin)
-	first := u.waitWorkers(2)
+	u := e2etest.LaunchUpgradable(t, []string{rec.env()}, e2etest.BatonBin, nil, "--name", "sd", "-w", "2", "-l", "127.0.0.1:0", "--", e2etest.HelloBin)
+	first := u.WaitWorkers(2)
 	ready := rec.await(0, "READY=1")
-	if _, _, code := runBaton(t, u.env, "reload", "--control", u.ctl.Path); code != 0 {
+	if _, _, code := e2etest.RunBaton(t, u.Env, "reload", "--control", u.Ctl.Path); code != 0 {
 		t.Fatalf("reload: exit %d", code)
 	}
 	reloading := rec.await(ready+1, "RELOADING=1", "MONOTONIC_USEC=")
 	reloaded := rec.await(reloading+1, "READY=1")
-	if out, code := u.upgrade(); code != 0 {
+	if out, code := u.Upgrade(); code != 0 {
 		t.Fatalf("upgrade: exit %d\n%s", code, out)
 	}
-	second := u.mustStatus()
+	second := u.MustStatus()
 	upgrading := rec.await(reloaded+1, "RELOADING=1", "MONOTONIC_USEC=")
 	handed := rec.await(upgrading+1, "MAINPID="+strconv.Itoa(second.PID), "READY=1")
-	waitFor(t, "the old master to exit", 30*time.Second, func() bool { return !alive(first.PID) })
+	e2etest.WaitFor(t, "the old master to exit", 30*time.Second, func() bool { return !e2etest.Alive(first.PID) })
 	rec.await(handed+1, "READY=1", "STATUS=") // the new master, heard once it is the main process
 	for _, m := range rec.messages() {
 		if strings.Contains(m, "STOPPING=1") {
 			t.Fatalf("STOPPING=1 before any stop (during the upgrade?): %q", rec.messages())
 		}
 	}
-	if _, _, code := runBaton(t, u.env, "stop", "--control", u.ctl.Path, "--timeout", "60s"); code != 0 {
+	if _, _, code := e2etest.RunBaton(t, u.Env, "stop", "--control", u.Ctl.Path, "--timeout", "60s"); code != 0 {
 		t.Fatalf("stop: exit %d", code)
 	}
 	rec.await(handed+1, "STOPPING=1")
@@ -228,12 +229,12 @@ func TestSocketActivatedMasterUpgradesUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Skip("systemd-socket-activate not found: install the Debian package systemd (apt-get install -y systemd)")
 	}
-	addr := freeAddr(t)
-	u := launchUpgradable(t, nil, activate, []string{"-l", addr, "--fdname=web", batonBin},
-		"--name", "act", "-w", "2", "-l", "web="+addr, "--", helloBin)
+	addr := e2etest.FreeAddr(t)
+	u := e2etest.LaunchUpgradable(t, nil, activate, []string{"-l", addr, "--fdname=web", e2etest.BatonBin},
+		"--name", "act", "-w", "2", "-l", "web="+addr, "--", e2etest.HelloBin)
 	// It listens at once and execs the master on the first connection.
 	var c net.Conn
-	waitFor(t, "systemd-socket-activate to listen", 20*time.Second, func() bool {
+	e2etest.WaitFor(t, "systemd-socket-activate to listen", 20*time.Second, func() bool {
 		c, err = net.Dial("tcp", addr)
 		return err == nil
 	})
@@ -241,22 +242,22 @@ func TestSocketActivatedMasterUpgradesUnderLoad(t *testing.T) {
 	if _, err := fmt.Fprintf(c, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); err != nil {
 		t.Fatal(err)
 	}
-	first := u.waitWorkers(2)
+	first := u.WaitWorkers(2)
 	_ = c.SetReadDeadline(time.Now().Add(20 * time.Second))
 	if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("the connection that activated the master: %v %v", resp, err)
 	}
-	if first.PID != u.first || !strings.Contains(u.output(), "listening socket taken from the service manager") {
-		t.Fatalf("master pid %d (activated %d); log:\n%s", first.PID, u.first, u.output())
+	if first.PID != u.First || !strings.Contains(u.Output(), "listening socket taken from the service manager") {
+		t.Fatalf("master pid %d (activated %d); log:\n%s", first.PID, u.First, u.Output())
 	}
-	l := startLoad(t, addr, "/", 8)
+	l := e2etest.StartLoad(t, addr, "/", 8)
 	for i := 1; i <= 2; i++ {
-		if out, code := u.upgrade(); code != 0 {
+		if out, code := u.Upgrade(); code != 0 {
 			t.Fatalf("upgrade %d: exit %d\n%s", i, code, out)
 		}
 	}
-	l.stop(t)
-	if st := u.mustStatus(); st.PID == first.PID || st.Sockets[0].Name != "web" || st.Sockets[0].Address != addr {
+	l.Stop(t)
+	if st := u.MustStatus(); st.PID == first.PID || st.Sockets[0].Name != "web" || st.Sockets[0].Address != addr {
 		t.Fatalf("after the upgrades: pid %d, sockets %+v", st.PID, st.Sockets)
 	}
 }
@@ -266,10 +267,10 @@ func TestSocketActivatedMasterUpgradesUnderLoad(t *testing.T) {
 // answers the connections made while it was down: none is refused.
 func TestFDStoreKeepsConnectionsAcrossAMasterCrash(t *testing.T) {
 	rec := newSDRecorder(t)
-	u := launchUpgradable(t, []string{rec.env()}, batonBin, nil, "--name", "crash", "-w", "2", "-l", "127.0.0.1:0", "--", helloBin)
-	st := u.waitWorkers(2)
+	u := e2etest.LaunchUpgradable(t, []string{rec.env()}, e2etest.BatonBin, nil, "--name", "crash", "-w", "2", "-l", "127.0.0.1:0", "--", e2etest.HelloBin)
+	st := u.WaitWorkers(2)
 	addr := st.Sockets[0].Address
-	waitFor(t, "the socket in the fd store", 20*time.Second, func() bool {
+	e2etest.WaitFor(t, "the socket in the fd store", 20*time.Second, func() bool {
 		rec.mu.Lock()
 		defer rec.mu.Unlock()
 		return len(rec.store["socket0"]) == 1
@@ -277,9 +278,9 @@ func TestFDStoreKeepsConnectionsAcrossAMasterCrash(t *testing.T) {
 	if err := syscall.Kill(st.PID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the master and its workers to die", 20*time.Second, func() bool {
-		for _, p := range append(pids(st), st.PID) {
-			if alive(p) {
+	e2etest.WaitFor(t, "the master and its workers to die", 20*time.Second, func() bool {
+		for _, p := range append(e2etest.PIDs(st), st.PID) {
+			if e2etest.Alive(p) {
 				return false
 			}
 		}
@@ -297,15 +298,15 @@ func TestFDStoreKeepsConnectionsAcrossAMasterCrash(t *testing.T) {
 		}
 		pending = append(pending, c)
 	}
-	restart(t, u, rec, "--name", "crash", "-w", "2", "-l", "127.0.0.1:0", "--", helloBin)
+	restart(t, u, rec, "--name", "crash", "-w", "2", "-l", "127.0.0.1:0", "--", e2etest.HelloBin)
 	for i, c := range pending {
 		_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
 		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 		if err != nil || resp.StatusCode != 200 {
-			t.Fatalf("connection %d made while the master was down: %v %v\n%s", i, resp, err, u.output())
+			t.Fatalf("connection %d made while the master was down: %v %v\n%s", i, resp, err, u.Output())
 		}
 	}
-	if st2 := u.mustStatus(); st2.Sockets[0].Address != addr {
+	if st2 := u.MustStatus(); st2.Sockets[0].Address != addr {
 		t.Fatalf("the new master listens on %s, not the stored %s", st2.Sockets[0].Address, addr)
 	}
 }
@@ -313,7 +314,7 @@ func TestFDStoreKeepsConnectionsAcrossAMasterCrash(t *testing.T) {
 // restart starts the master again as systemd would after a crash: the
 // stored descriptors at fd 3, ... with LISTEN_FDS, LISTEN_FDNAMES and
 // LISTEN_PID (set by a shell that then execs baton, keeping its pid).
-func restart(t *testing.T, u *upMaster, rec *sdRecorder, args ...string) {
+func restart(t *testing.T, u *e2etest.UpgradableMaster, rec *sdRecorder, args ...string) {
 	t.Helper()
 	rec.mu.Lock()
 	files, names := []*os.File{}, []string{}
@@ -324,15 +325,15 @@ func restart(t *testing.T, u *upMaster, rec *sdRecorder, args ...string) {
 	}
 	rec.main = 0 // the next sender is the new main process
 	rec.mu.Unlock()
-	out, err := os.OpenFile(u.log, os.O_APPEND|os.O_WRONLY, 0)
+	out, err := os.OpenFile(u.Log, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer out.Close()
-	argv := append([]string{"-c", `LISTEN_PID=$$ exec "$@"`, "sh", batonBin, "run", "--control", u.ctl.Path}, args...)
+	argv := append([]string{"-c", `LISTEN_PID=$$ exec "$@"`, "sh", e2etest.BatonBin, "run", "--control", u.Ctl.Path}, args...)
 	cmd := exec.Command("sh", argv...)
-	cmd.Env = append(u.env, rec.env(), "LISTEN_FDS="+strconv.Itoa(len(files)), "LISTEN_FDNAMES="+strings.Join(names, ":"))
-	cmd.ExtraFiles, cmd.Stdout, cmd.Stderr, cmd.Dir = files, out, out, u.dir
+	cmd.Env = append(u.Env, rec.env(), "LISTEN_FDS="+strconv.Itoa(len(files)), "LISTEN_FDNAMES="+strings.Join(names, ":"))
+	cmd.ExtraFiles, cmd.Stdout, cmd.Stderr, cmd.Dir = files, out, out, u.Dir
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

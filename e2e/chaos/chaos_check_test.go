@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/batonhq/baton/internal/e2etest"
 	"github.com/batonhq/baton/internal/loadtest"
 	"github.com/batonhq/baton/internal/supervisor"
 )
@@ -26,7 +27,7 @@ func (c *chaos) statusJSON() (supervisor.Status, bool) {
 
 // resting says whether st shows n ready workers and nothing going on.
 func resting(st supervisor.Status, n int) bool {
-	if len(st.Workers) != n || countState(st, supervisor.Ready) != n || st.Phase != supervisor.PhaseRunning {
+	if len(st.Workers) != n || e2etest.CountState(st, supervisor.Ready) != n || st.Phase != supervisor.PhaseRunning {
 		return false
 	}
 	if st.Rollout != nil && st.Rollout.State == supervisor.RolloutRunning {
@@ -97,7 +98,7 @@ func (c *chaos) logCounts(st supervisor.Status, fds int) {
 	sort.Strings(actions)
 	c.t.Logf("%s: chaos for %s: %s", c.mode.name, time.Since(c.start).Round(time.Second), strings.Join(actions, ", "))
 	c.t.Logf("%s: masters %v, descriptors at rest by master %v, now %d; %d workers ready, generation %d",
-		c.mode.name, c.masters, c.baseline, fds, countState(st, supervisor.Ready), st.Generation)
+		c.mode.name, c.masters, c.baseline, fds, e2etest.CountState(st, supervisor.Ready), st.Generation)
 }
 
 // checkServes sends a few requests on fresh connections: all must succeed.
@@ -144,7 +145,7 @@ func overlapsAny(s span, windows []span) bool {
 // workers; the master's children are its workers and one guardian; no
 // zombie; every replaced master and its guardian are gone.
 func (c *chaos) checkProcesses(st supervisor.Status) {
-	workers := pids(st)
+	workers := e2etest.PIDs(st)
 	slices.Sort(workers)
 	marked := markedPIDs(c.marker)
 	slices.Sort(marked)
@@ -166,11 +167,11 @@ func (c *chaos) checkProcesses(st supervisor.Status) {
 	}
 	poll(c.t, "no zombie child of the master", 5*time.Second, func() bool { return len(zombieChildren(st.PID)) == 0 })
 	for _, pid := range c.masters[:len(c.masters)-1] {
-		poll(c.t, fmt.Sprintf("replaced master %d to exit", pid), 30*time.Second, func() bool { return !alive(pid) })
+		poll(c.t, fmt.Sprintf("replaced master %d to exit", pid), 30*time.Second, func() bool { return !e2etest.Alive(pid) })
 	}
 	for g := range c.guardians {
 		if ppid, ok := readProc(g); ok && ppid.ppid != st.PID {
-			poll(c.t, fmt.Sprintf("the replaced master's guardian %d to exit", g), 30*time.Second, func() bool { return !alive(g) })
+			poll(c.t, fmt.Sprintf("the replaced master's guardian %d to exit", g), 30*time.Second, func() bool { return !e2etest.Alive(g) })
 		}
 	}
 }
@@ -181,12 +182,12 @@ func (c *chaos) stopAndCheckNothingLeft(st supervisor.Status) {
 	if out, code := c.cli("stop", "--timeout", "60s"); code != 0 {
 		c.t.Errorf("baton stop: exit %d\n%s", code, out)
 	}
-	poll(c.t, "the master to exit", 30*time.Second, func() bool { return !alive(st.PID) })
+	poll(c.t, "the master to exit", 30*time.Second, func() bool { return !e2etest.Alive(st.PID) })
 	poll(c.t, "no process carrying the marker", 30*time.Second, func() bool { return len(markedPIDs(c.marker)) == 0 })
 	for g := range c.guardians {
-		poll(c.t, fmt.Sprintf("guardian %d to exit", g), 30*time.Second, func() bool { return !alive(g) })
+		poll(c.t, fmt.Sprintf("guardian %d to exit", g), 30*time.Second, func() bool { return !e2etest.Alive(g) })
 	}
-	if out := c.u.output(); strings.Contains(out, "panic:") || strings.Contains(out, "fatal error:") {
+	if out := c.u.Output(); strings.Contains(out, "panic:") || strings.Contains(out, "fatal error:") {
 		c.t.Errorf("a master panicked:\n%s", out)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonhq/baton/internal/e2etest"
 	"github.com/batonhq/baton/internal/loadtest"
 	"github.com/batonhq/baton/internal/supervisor"
 )
@@ -79,8 +80,8 @@ type chaosMode struct {
 
 func chaosModes() []chaosMode {
 	return []chaosMode{
-		{name: "inherit", args: []string{"--", helloBin}, method: "POST"},
-		{name: "proxy-http", args: []string{"--mode", "proxy", "--proxy", "http", "--", helloBin, "-addr", "127.0.0.1:{port}"},
+		{name: "inherit", args: []string{"--", e2etest.HelloBin}, method: "POST"},
+		{name: "proxy-http", args: []string{"--mode", "proxy", "--proxy", "http", "--", e2etest.HelloBin, "-addr", "127.0.0.1:{port}"},
 			method: "GET", retried: true},
 	}
 }
@@ -102,7 +103,7 @@ func envDuration(t *testing.T, key string, def time.Duration) time.Duration {
 type chaos struct {
 	t      *testing.T
 	mode   chaosMode
-	u      *upMaster
+	u      *e2etest.UpgradableMaster
 	n      int    // workers at rest
 	marker string // in every worker's environment
 	load   *chaosLoad
@@ -127,8 +128,8 @@ func startChaos(t *testing.T, mode chaosMode, n int) *chaos {
 		stopped: map[int]bool{}, counts: map[string]int{}, baseline: map[int]int{}, guardians: map[int]bool{}}
 	args := append([]string{"--name", "chaos-" + mode.name, "-w", strconv.Itoa(n), "-l", "127.0.0.1:0",
 		"--env", c.marker, "--stop-timeout", "10s"}, mode.args...)
-	c.u = startUpgradable(t, batonBin, n, args...)
-	st := c.u.mustStatus()
+	c.u = e2etest.StartUpgradable(t, e2etest.BatonBin, n, args...)
+	st := c.u.MustStatus()
 	c.masters = append(c.masters, st.PID)
 	if !c.restBaseline() {
 		t.FailNow()
@@ -179,11 +180,11 @@ func (c *chaos) count(what string) {
 func (c *chaos) signals(ctx context.Context, rng *rand.Rand) {
 	for sleepCtx(ctx, between(rng, 150*time.Millisecond, 600*time.Millisecond)) {
 		c.quiet.RLock()
-		st, err := c.u.status()
+		st, err := c.u.Status()
 		switch {
 		case err != nil:
 			c.count("status errors (the master busy or handing over)")
-		case rng.IntN(3) == 0 && countState(st, supervisor.Ready) >= 2:
+		case rng.IntN(3) == 0 && e2etest.CountState(st, supervisor.Ready) >= 2:
 			// Never the last ready worker: the test is about baton, not
 			// about a pool with nothing left to serve.
 			c.kill9(st.Workers[rng.IntN(len(st.Workers))].PID)
@@ -204,10 +205,10 @@ func (c *chaos) kill9(pid int) {
 		return
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for alive(pid) && time.Now().Before(deadline) {
+	for e2etest.Alive(pid) && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
-	if alive(pid) {
+	if e2etest.Alive(pid) {
 		c.t.Errorf("worker %d still alive 10s after SIGKILL", pid)
 	}
 	c.mu.Lock()
@@ -263,8 +264,8 @@ func (c *chaos) control(ctx context.Context, rng *rand.Rand, d time.Duration) {
 
 // cli runs a client command against the master's line.
 func (c *chaos) cli(args ...string) (string, int) {
-	cmd := exec.Command(batonBin, append(args, "--control", c.u.ctl.Path)...)
-	cmd.Env = c.u.env
+	cmd := exec.Command(e2etest.BatonBin, append(args, "--control", c.u.Ctl.Path)...)
+	cmd.Env = c.u.Env
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
@@ -314,7 +315,7 @@ func (c *chaos) upgrade() {
 	defer c.quiet.Unlock()
 	c.load.pause()
 	defer c.load.start()
-	st, err := c.u.status()
+	st, err := c.u.Status()
 	if err != nil {
 		c.t.Errorf("status after the upgrade: %v", err)
 		return
@@ -322,7 +323,7 @@ func (c *chaos) upgrade() {
 	c.mu.Lock()
 	c.masters = append(c.masters, st.PID)
 	c.mu.Unlock()
-	if !poll(c.t, "the old master to exit", 60*time.Second, func() bool { return !alive(old) }) {
+	if !poll(c.t, "the old master to exit", 60*time.Second, func() bool { return !e2etest.Alive(old) }) {
 		return
 	}
 	c.restBaseline()

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/batonhq/baton/internal/e2etest"
 )
 
 // report logs the series: about 25 rows, evenly spread, and the last.
@@ -68,12 +70,12 @@ func median(ms []soakSample, get func(soakSample) int) int {
 // stopClean stops the line: nothing of it may remain in the control
 // directory but the log.
 func (s *soak) stopClean() {
-	pid := s.u.mustStatus().PID
-	s.u.stop()
-	waitFor(s.t, "the master to exit", 60*time.Second, func() bool { return !alive(pid) })
-	waitFor(s.t, "a clean control directory after the stop", 10*time.Second, func() bool {
-		_, sockErr := os.Lstat(filepath.Join(s.u.dir, "c.sock"))
-		_, lockErr := os.Lstat(filepath.Join(s.u.dir, "c.sock.lock"))
+	pid := s.u.MustStatus().PID
+	s.u.Stop()
+	e2etest.WaitFor(s.t, "the master to exit", 60*time.Second, func() bool { return !e2etest.Alive(pid) })
+	e2etest.WaitFor(s.t, "a clean control directory after the stop", 10*time.Second, func() bool {
+		_, sockErr := os.Lstat(filepath.Join(s.u.Dir, "c.sock"))
+		_, lockErr := os.Lstat(filepath.Join(s.u.Dir, "c.sock.lock"))
 		return s.controlDirClean(-1, 0) == "" && os.IsNotExist(sockErr) && os.IsNotExist(lockErr)
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton/internal/admin"
+	"github.com/batonhq/baton/internal/e2etest"
 	"github.com/batonhq/baton/internal/supervisor"
 )
 
@@ -33,13 +34,13 @@ func TestSoakRolloutsAndUpgrades(t *testing.T) {
 	}
 	rollouts, upgrades := envCount(t, "BATON_SOAK_ROLLOUTS", 2000), envCount(t, "BATON_SOAK_UPGRADES", 200)
 	bin := filepath.Join(t.TempDir(), "baton")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/baton").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, e2etest.ModulePath("cmd", "baton")).CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	s := &soak{t: t, u: startUpgradable(t, bin, 2, "--name", "soak", "-w", "2", "-l", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--", helloBin)}
-	st := s.u.mustStatus()
+	s := &soak{t: t, u: e2etest.StartUpgradable(t, bin, 2, "--name", "soak", "-w", "2", "-l", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--", e2etest.HelloBin)}
+	st := s.u.MustStatus()
 	s.admin = st.Master.Admin
-	l := startLoad(t, st.Sockets[0].Address, "/", 4)
+	l := e2etest.StartLoad(t, st.Sockets[0].Address, "/", 4)
 	start := time.Now()
 	// Rollouts first, all on one master, so that a leak per rollout
 	// accumulates where it can be seen; then the upgrades, each sampled on
@@ -57,7 +58,7 @@ func TestSoakRolloutsAndUpgrades(t *testing.T) {
 		s.upgrade(i)
 		s.sample(fmt.Sprintf("upgrade %d", i))
 	}
-	res := l.stop(t)
+	res := l.Stop(t)
 	took := time.Since(start)
 	s.report()
 	t.Logf("soak: %d rollouts, then %d upgrades, of 2 workers in %s; load %s", rollouts, upgrades, took.Round(time.Second), res)
@@ -87,7 +88,7 @@ type soakSample struct {
 
 type soak struct {
 	t       *testing.T
-	u       *upMaster
+	u       *e2etest.UpgradableMaster
 	admin   string
 	samples []soakSample
 	phase   int // samples before it are of the rollouts, from it of the upgrades
@@ -96,31 +97,31 @@ type soak struct {
 func (s *soak) rollout(i int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	r, err := s.u.ctl.Reload(ctx, "", nil)
+	r, err := s.u.Ctl.Reload(ctx, "", nil)
 	if err != nil || r.State != supervisor.RolloutDone {
-		s.t.Fatalf("rollout %d: %v %+v\n%s", i, err, r, s.u.output())
+		s.t.Fatalf("rollout %d: %v %+v\n%s", i, err, r, s.u.Output())
 	}
 }
 
 func (s *soak) upgrade(i int) {
-	old := s.u.mustStatus().PID
-	if out, code := s.u.upgrade(); code != 0 {
+	old := s.u.MustStatus().PID
+	if out, code := s.u.Upgrade(); code != 0 {
 		s.t.Fatalf("upgrade %d: exit %d\n%s", i, code, out)
 	}
-	waitFor(s.t, "the old master to exit", 30*time.Second, func() bool { return !alive(old) })
-	s.u.waitWorkers(2)
+	e2etest.WaitFor(s.t, "the old master to exit", 30*time.Second, func() bool { return !e2etest.Alive(old) })
+	s.u.WaitWorkers(2)
 }
 
 // sample measures the serving master at rest and checks that it left no
 // zombie and nothing extra in the control directory.
 func (s *soak) sample(step string) {
-	st := s.u.waitWorkers(2)
+	st := s.u.WaitWorkers(2)
 	pid := st.PID
 	smp := soakSample{step: step, pid: pid, fds: settledFDs(pid, 300*time.Millisecond, 10*time.Second),
 		goroutines: s.goroutines(), threads: procStatusField(pid, "Threads"), rssKB: procStatusField(pid, "VmRSS")}
 	s.samples = append(s.samples, smp)
-	waitFor(s.t, "no zombie child of the master", 5*time.Second, func() bool { return len(zombieChildren(pid)) == 0 })
-	waitFor(s.t, "nothing extra in the control directory", 5*time.Second, func() bool { return s.controlDirClean(pid, 2) == "" })
+	e2etest.WaitFor(s.t, "no zombie child of the master", 5*time.Second, func() bool { return len(zombieChildren(pid)) == 0 })
+	e2etest.WaitFor(s.t, "nothing extra in the control directory", 5*time.Second, func() bool { return s.controlDirClean(pid, 2) == "" })
 }
 
 // goroutines reads go_goroutines from the admin endpoint, on a fresh
@@ -144,19 +145,19 @@ func (s *soak) goroutines() int {
 // directory with one socket per worker ("" when nothing).
 func (s *soak) controlDirClean(pid, workers int) string {
 	var extra []string
-	top, _ := os.ReadDir(s.u.dir)
+	top, _ := os.ReadDir(s.u.Dir)
 	for _, e := range top {
 		if !slices.Contains([]string{"c.sock", "c.sock.lock", "baton.log", "baton"}, e.Name()) {
 			extra = append(extra, e.Name())
 		}
 	}
-	notify, _ := os.ReadDir(filepath.Join(s.u.dir, "baton"))
+	notify, _ := os.ReadDir(filepath.Join(s.u.Dir, "baton"))
 	for _, e := range notify {
 		if e.Name() != "n"+strconv.Itoa(pid) {
 			extra = append(extra, "baton/"+e.Name())
 		}
 	}
-	if socks, _ := os.ReadDir(filepath.Join(s.u.dir, "baton", "n"+strconv.Itoa(pid))); len(socks) != workers {
+	if socks, _ := os.ReadDir(filepath.Join(s.u.Dir, "baton", "n"+strconv.Itoa(pid))); len(socks) != workers {
 		extra = append(extra, fmt.Sprintf("%d notify sockets for %d workers", len(socks), workers))
 	}
 	return strings.Join(extra, ", ")
