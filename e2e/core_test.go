@@ -1,12 +1,9 @@
 package e2e
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -51,7 +48,7 @@ func TestFourWorkersShareOneSocket(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 50 && pc.DistinctPIDs() < 4; i++ {
-				body, err := oneShot(m.Addr())
+				body, err := e2etest.OneShotGet(m.Addr())
 				if err != nil {
 					t.Error(err)
 					return
@@ -70,25 +67,6 @@ func TestFourWorkersShareOneSocket(t *testing.T) {
 			t.Fatalf("answer from pid %d, which is not one of the workers %v", pid, seen)
 		}
 	}
-}
-
-// oneShot sends one request on a fresh connection and returns the body.
-func oneShot(addr string) ([]byte, error) {
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-	if _, err := c.Write([]byte("GET /?sleep=2ms HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")); err != nil {
-		return nil, err
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	return io.ReadAll(resp.Body)
 }
 
 func TestListenPIDAndNamedSocketsInOrder(t *testing.T) {
@@ -209,7 +187,7 @@ func TestStopTimeoutKillsWorkerAndItsChildren(t *testing.T) {
 	m := e2etest.StartMaster(t, 1, "--name", "stubborn", "-w", "1", "-l", "127.0.0.1:0",
 		"--stop-timeout", "1s", "--env", "GC="+gc, "--", script)
 	w := m.Status().Workers[0].PID
-	child := readPid(t, gc+"."+strconv.Itoa(w))
+	child := e2etest.ReadPIDFile(t, gc+"."+strconv.Itoa(w))
 	start := time.Now()
 	_ = m.Cmd.Process.Signal(syscall.SIGTERM)
 	if code := m.Wait(10 * time.Second); code != 0 {
@@ -243,20 +221,6 @@ func TestSecondSigtermSkipsTheWait(t *testing.T) {
 	}
 }
 
-func readPid(t *testing.T, path string) int {
-	t.Helper()
-	var pid int
-	e2etest.WaitFor(t, "pid file "+path, 5*time.Second, func() bool {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return false
-		}
-		pid, err = strconv.Atoi(strings.TrimSpace(string(b)))
-		return err == nil
-	})
-	return pid
-}
-
 func TestKill9MasterLeavesNoProcessBehind(t *testing.T) {
 	dir := t.TempDir()
 	script := e2etest.WriteScript(t, dir, "parent.sh", "#!/bin/sh\nsleep 1000 &\necho $! > \"$GC.$$\"\nwait\n")
@@ -265,7 +229,7 @@ func TestKill9MasterLeavesNoProcessBehind(t *testing.T) {
 		"--env", "GC="+gc, "--", script)
 	var all []int
 	for _, w := range m.Status().Workers {
-		all = append(all, w.PID, readPid(t, gc+"."+strconv.Itoa(w.PID)))
+		all = append(all, w.PID, e2etest.ReadPIDFile(t, gc+"."+strconv.Itoa(w.PID)))
 	}
 	_ = m.Cmd.Process.Kill()
 	m.Wait(5 * time.Second)

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -94,7 +93,7 @@ func TestBrokenBuildAbortsRolloutAndKeepsOldWorkers(t *testing.T) {
 	m := e2etest.StartMaster(t, 4, "--name", "broken", "-w", "4", "-l", "127.0.0.1:0", "--", switchable(t, dir))
 	before := e2etest.PIDs(m.Status())
 	l := e2etest.StartLoad(t, m.Addr(), "/", 16)
-	touch(t, filepath.Join(dir, "BROKEN"))
+	e2etest.Touch(t, filepath.Join(dir, "BROKEN"))
 	stdout, stderr, code := m.Baton("reload", "--name", "broken")
 	if code != 1 {
 		t.Fatalf("reload exit %d, want 1\n%s%s", code, stdout, stderr)
@@ -105,7 +104,7 @@ func TestBrokenBuildAbortsRolloutAndKeepsOldWorkers(t *testing.T) {
 		}
 	}
 	st := m.Status()
-	if g := e2etest.Generations(st); g[1] != 4 || samePids(before, e2etest.PIDs(st)) != nil {
+	if g := e2etest.Generations(st); g[1] != 4 || e2etest.SamePIDs(before, e2etest.PIDs(st)) != nil {
 		t.Fatalf("old generation not intact: %v %v vs %v", g, e2etest.PIDs(st), before)
 	}
 	if st.Rollout == nil || st.Rollout.State != supervisor.RolloutFailed {
@@ -126,7 +125,7 @@ func TestNeverReadyWorkerAbortsAfterReadyTimeout(t *testing.T) {
 	m := e2etest.StartMaster(t, 2, "--name", "hang", "-w", "2", "-l", "127.0.0.1:0", "--ready-timeout", "1s", "--", switchable(t, dir))
 	before := e2etest.PIDs(m.Status())
 	l := e2etest.StartLoad(t, m.Addr(), "/", 8)
-	touch(t, filepath.Join(dir, "HANG"))
+	e2etest.Touch(t, filepath.Join(dir, "HANG"))
 	start := time.Now()
 	_, stderr, code := m.Baton("reload", "--name", "hang")
 	if code != 1 || !strings.Contains(stderr, "not ready within --ready-timeout 1s") || !strings.Contains(stderr, "warming caches forever") {
@@ -136,7 +135,7 @@ func TestNeverReadyWorkerAbortsAfterReadyTimeout(t *testing.T) {
 		t.Fatalf("aborted after %s, before the ready timeout", d)
 	}
 	l.Stop(t)
-	if err := samePids(before, e2etest.PIDs(m.WaitReady(2, 5*time.Second))); err != nil {
+	if err := e2etest.SamePIDs(before, e2etest.PIDs(m.WaitReady(2, 5*time.Second))); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -155,25 +154,6 @@ func TestStubbornOldWorkerIsKilledAndRolloutContinues(t *testing.T) {
 	}
 	if g := e2etest.Generations(m.Status()); g[2] != 2 {
 		t.Fatalf("generations %v", g)
-	}
-}
-
-func samePids(a, b []int) error {
-	if len(a) != len(b) {
-		return errors.New("worker count changed: " + strconv.Itoa(len(a)) + " → " + strconv.Itoa(len(b)))
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return errors.New("pids changed: " + strconv.Itoa(a[i]) + " → " + strconv.Itoa(b[i]))
-		}
-	}
-	return nil
-}
-
-func touch(t *testing.T, path string) {
-	t.Helper()
-	if err := os.WriteFile(path, nil, 0o644); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -199,7 +179,7 @@ func TestRefusalsChangeNothing(t *testing.T) {
 		if code != 4 || !strings.Contains(stderr, why) {
 			t.Fatalf("want refusal (exit 4) saying %q, got exit %d: %s", why, code, stderr)
 		}
-		if err := samePids(before, e2etest.PIDs(m.Status())); err != nil {
+		if err := e2etest.SamePIDs(before, e2etest.PIDs(m.Status())); err != nil {
 			t.Fatalf("a refusal changed workers: %v", err)
 		}
 	}

@@ -1,11 +1,16 @@
 package e2etest
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"maps"
+	"net"
+	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/batonhq/baton/internal/loadtest"
 )
@@ -115,4 +120,24 @@ func (l *Load) Stop(t *testing.T) loadtest.Result {
 		t.Error("no request succeeded: the load did not run")
 	}
 	return res
+}
+
+// OneShotGet sends one GET /?sleep=2ms on a fresh connection (closed
+// after it) and returns the body.
+func OneShotGet(addr string) ([]byte, error) {
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write([]byte("GET /?sleep=2ms HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")); err != nil {
+		return nil, err
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return io.ReadAll(resp.Body)
 }

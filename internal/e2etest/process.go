@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -100,4 +101,42 @@ func WriteScript(t testing.TB, dir, name, body string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// SamePIDs is nil when a and b list the same pids in the same order, and
+// says what changed otherwise.
+func SamePIDs(a, b []int) error {
+	if len(a) != len(b) {
+		return errors.New("worker count changed: " + strconv.Itoa(len(a)) + " → " + strconv.Itoa(len(b)))
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return errors.New("pids changed: " + strconv.Itoa(a[i]) + " → " + strconv.Itoa(b[i]))
+		}
+	}
+	return nil
+}
+
+// ReadPIDFile waits up to 5 s for path to hold a pid and returns it.
+func ReadPIDFile(t testing.TB, path string) int {
+	t.Helper()
+	var pid int
+	WaitFor(t, "pid file "+path, 5*time.Second, func() bool {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return false
+		}
+		pid, err = strconv.Atoi(strings.TrimSpace(string(b)))
+		return err == nil
+	})
+	return pid
+}
+
+// Touch creates the empty file path (the example server's switches:
+// BROKEN, HANG, MUTE...).
+func Touch(t testing.TB, path string) {
+	t.Helper()
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -1,4 +1,4 @@
-package e2e
+package ops
 
 import (
 	"bytes"
@@ -32,7 +32,7 @@ func TestUpgradesUnderLoadFailNothing(t *testing.T) {
 			t.Fatalf("upgrade %d: master pid %d (seen: %v), status %+v", i, st.PID, seen, st.Master)
 		}
 		seen[st.PID] = true
-		pid := readPid(t, filepath.Join(u.Dir, "master.pid"))
+		pid := e2etest.ReadPIDFile(t, filepath.Join(u.Dir, "master.pid"))
 		if pid != st.PID {
 			t.Fatalf("pidfile holds %d, the master is %d", pid, st.PID)
 		}
@@ -146,7 +146,7 @@ func TestUpgradeAddsAndRemovesAListenSocket(t *testing.T) {
 		t.Fatalf("upgrade removing a socket: exit %d\n%s", code, out)
 	}
 	e2etest.WaitFor(t, "the old master to exit", 30*time.Second, func() bool { return !e2etest.Alive(old) })
-	if _, err := oneShot(web); err != nil {
+	if _, err := e2etest.OneShotGet(web); err != nil {
 		t.Fatalf("%s stopped serving: %v", web, err)
 	}
 	e2etest.WaitFor(t, "the removed socket to close", 30*time.Second, func() bool { return !listening(extra) })

@@ -1,4 +1,4 @@
-package e2e
+package recipes
 
 import (
 	"io"
@@ -119,7 +119,7 @@ exec `+node+` -e "require('http').createServer((q, s) => s.end('gen ' + process.
 		// 6 s: long enough for Node to start and print on a loaded machine.
 		"--ready", "output:^listening$", "--ready-timeout", "6s", "--", script)
 	before := e2etest.PIDs(m.Status())
-	touch(t, filepath.Join(dir, "MUTE"))
+	e2etest.Touch(t, filepath.Join(dir, "MUTE"))
 	start := time.Now()
 	stdout, stderr, code := m.Baton("reload", "--name", "mute")
 	if code != 1 || !strings.Contains(stderr, "not ready within --ready-timeout 6s") || !strings.Contains(stderr, "up and serving") {
@@ -129,7 +129,7 @@ exec `+node+` -e "require('http').createServer((q, s) => s.end('gen ' + process.
 		t.Fatalf("aborted after %s, before the ready timeout", d)
 	}
 	st := m.WaitReady(2, 10*time.Second)
-	if err := samePids(before, e2etest.PIDs(st)); err != nil {
+	if err := e2etest.SamePIDs(before, e2etest.PIDs(st)); err != nil {
 		t.Fatal(err)
 	}
 	if st.Rollout == nil || st.Rollout.State != supervisor.RolloutFailed {

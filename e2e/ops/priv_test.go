@@ -1,4 +1,4 @@
-package e2e
+package ops
 
 import (
 	"fmt"
@@ -137,7 +137,7 @@ func checkRunAs(t *testing.T, m *e2etest.Master, u *user.User, workers []int) {
 			t.Fatalf("worker %d runs as uid %s gid %s, want %s %s", pid, uid, gid, u.Uid, u.Gid)
 		}
 	}
-	body, err := oneShot(m.Addr())
+	body, err := e2etest.OneShotGet(m.Addr())
 	if err != nil {
 		t.Fatalf("request: %v", err)
 	}

@@ -1,4 +1,4 @@
-package e2e
+package recipes
 
 import (
 	"encoding/json"
@@ -158,7 +158,7 @@ func TestMaxRequestsRecyclesBehindTheHTTPProxy(t *testing.T) {
 	m := e2etest.StartMaster(t, 2, "--name", "maxreq", "-w", "2", "--mode", "proxy", "--proxy", "http", "-l", "127.0.0.1:0",
 		"--max-requests", "50", "--", e2etest.HelloBin, "-addr", "127.0.0.1:{port}")
 	first := e2etest.PIDs(m.Status())
-	l := proxyLoad(t, m.Addr(), "POST", "/", 4)
+	l := e2etest.StartLoadWith(t, loadtest.Options{Addr: m.Addr(), Method: "POST", Path: "/", Conns: 4})
 	e2etest.WaitFor(t, "four recycles by request count", 60*time.Second, func() bool {
 		return recycled(m, supervisor.CauseMaxRequests) >= 4
 	})

@@ -1,4 +1,4 @@
-package e2e
+package ops
 
 import (
 	"os"
@@ -195,7 +195,7 @@ func TestBadInputControlSocketRemovedIsCreatedAgain(t *testing.T) {
 	if _, err := os.Lstat(m.Ctl.Path); !os.IsNotExist(err) {
 		t.Fatalf("the master took a given-up name back: %v", err)
 	}
-	if _, err := oneShot(addr); err != nil {
+	if _, err := e2etest.OneShotGet(addr); err != nil {
 		t.Fatalf("the master stopped serving: %v", err)
 	}
 }

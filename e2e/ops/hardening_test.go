@@ -1,4 +1,4 @@
-package e2e
+package ops
 
 // Tests of issue 9 (hardening): each reproduces one defect that a hostile
 // test of baton found, with real processes, sockets and signals, and
@@ -187,7 +187,7 @@ func TestHardeningMasterSurvivesItsOutputReaderGoingAway(t *testing.T) {
 		t.Fatalf("the master exited after its reader went away: %v", m.Err)
 	default:
 	}
-	if _, err := oneShot(m.Addr()); err != nil {
+	if _, err := e2etest.OneShotGet(m.Addr()); err != nil {
 		t.Fatalf("the master no longer serves after its reader went away: %v", err)
 	}
 	if stdout, stderr, code, _ := hardRun(t, m.Env, hardeningClientTimeout, "status", "--control", ctl); code != 0 {
@@ -273,14 +273,14 @@ func TestHardeningMasterHealsASocketAWorkerShutDown(t *testing.T) {
 		"--stop-timeout", "10s", "--", script)
 	m.WaitReady(2, 20*time.Second)
 	addr := m.Addr()
-	if _, err := oneShot(addr); err != nil {
+	if _, err := e2etest.OneShotGet(addr); err != nil {
 		t.Fatalf("before the reload: %v", err)
 	}
 	// Each old worker shuts the socket down as it drains.
 	hardReload(t, m)
 	m.WaitReady(2, 20*time.Second)
 	e2etest.WaitFor(t, "requests to succeed again after the workers shut the socket down", 15*time.Second, func() bool {
-		_, err := oneShot(addr)
+		_, err := e2etest.OneShotGet(addr)
 		return err == nil
 	})
 	if st := hardStatus(t, m.Env, ctl); st.Master.SocketsHealed < 1 {
@@ -291,7 +291,7 @@ func TestHardeningMasterHealsASocketAWorkerShutDown(t *testing.T) {
 	})
 	// And it keeps serving: several requests in a row.
 	for i := 0; i < 20; i++ {
-		if _, err := oneShot(addr); err != nil {
+		if _, err := e2etest.OneShotGet(addr); err != nil {
 			t.Fatalf("request %d after the heal: %v", i, err)
 		}
 	}
@@ -325,7 +325,7 @@ func TestHardeningWorkersStartAfterTheBinaryPathIsRemoved(t *testing.T) {
 			}
 		}
 	}
-	body, err := oneShot(m.Addr())
+	body, err := e2etest.OneShotGet(m.Addr())
 	if err != nil {
 		t.Fatalf("the new workers do not serve: %v", err)
 	}
@@ -368,7 +368,7 @@ func TestHardeningLongNameSurvivesManyReloads(t *testing.T) {
 			t.Fatalf("after reload %d: generation %d, want %d", i, st.Generation, i+1)
 		}
 	}
-	if _, err := oneShot(m.Addr()); err != nil {
+	if _, err := e2etest.OneShotGet(m.Addr()); err != nil {
 		t.Fatalf("after 6 reloads: %v", err)
 	}
 }
