@@ -62,8 +62,11 @@ func TestHAProxyHostByHostDeployUnderWrk(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = hap.Process.Kill(); _ = hap.Wait() })
 	front := "127.0.0.1:" + ports["FRONT_PORT"]
-	e2etest.WaitFor(t, "both hosts UP in HAProxy", 60*time.Second, func() bool {
-		return haproxyState(ports["STATS_PORT"], "host1") == "UP" && haproxyState(ports["STATS_PORT"], "host2") == "UP"
+	// A server HAProxy has not checked yet shows UP too: wait for a passed
+	// check of each (L7OK), or the load may start before a host's first
+	// check takes it out and no server is left.
+	e2etest.WaitFor(t, "both hosts UP in HAProxy after a passed check", 60*time.Second, func() bool {
+		return haproxyState(ports["STATS_PORT"], "host1") == "UP L7OK" && haproxyState(ports["STATS_PORT"], "host2") == "UP L7OK"
 	})
 	wrk := exec.Command("wrk", "-t2", "-c16", "-d120s", "--timeout", "10s", "http://"+front+"/")
 	wrkOut := &e2etest.SyncBuffer{}
@@ -86,7 +89,8 @@ func TestHAProxyHostByHostDeployUnderWrk(t *testing.T) {
 	}
 }
 
-// haproxyState is server host's status in HAProxy's CSV stats.
+// haproxyState is server host's status and the result of its last check
+// in HAProxy's CSV stats, as "STATUS CHECK" ("UP L7OK", "DOWN L7STS"...).
 func haproxyState(statsPort, host string) string {
 	c := http.Client{Timeout: 2 * time.Second}
 	resp, err := c.Get("http://127.0.0.1:" + statsPort + "/stats;csv")
@@ -96,10 +100,20 @@ func haproxyState(statsPort, host string) string {
 	defer resp.Body.Close()
 	var body bytes.Buffer
 	_, _ = body.ReadFrom(resp.Body)
-	for _, line := range strings.Split(body.String(), "\n") {
+	lines := strings.Split(body.String(), "\n")
+	column := map[string]int{}
+	for i, name := range strings.Split(strings.TrimPrefix(lines[0], "# "), ",") {
+		column[name] = i
+	}
+	status, okStatus := column["status"]
+	check, okCheck := column["check_status"]
+	if !okStatus || !okCheck {
+		return ""
+	}
+	for _, line := range lines[1:] {
 		f := strings.Split(line, ",")
-		if len(f) > 17 && f[0] == "hosts" && f[1] == host {
-			return f[17]
+		if len(f) > max(status, check) && f[0] == "hosts" && f[1] == host {
+			return f[status] + " " + f[check]
 		}
 	}
 	return ""
