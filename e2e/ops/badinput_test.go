@@ -228,5 +228,5 @@ time.sleep(600)
 func launchLimited(t *testing.T, limit int, xdg string, env []string, args ...string) *e2etest.Master {
 	t.Helper()
 	c := exec.Command("sh", append([]string{"-c", "ulimit -n " + strconv.Itoa(limit) + ` && exec "$0" run "$@"`, e2etest.BatonBin}, args...)...)
-	return e2etest.StartCommand(t, c, env, nil, filepath.Join(xdg, "baton", e2etest.NameArg(args)+".sock"))
+	return e2etest.StartCommand(t, c, env, nil, filepath.Join(xdg, "baton", e2etest.FlagValue(args, "--name")+".sock"))
 }

@@ -35,7 +35,7 @@ const hardeningClientTimeout = 30 * time.Second
 // --control PATH: m.Ctl talks to it.
 func hardLaunch(t *testing.T, bin string, out io.Writer, args ...string) *e2etest.Master {
 	t.Helper()
-	return hardStart(t, exec.Command(bin, append([]string{"run"}, args...)...), out, hardControlArg(args))
+	return hardStart(t, exec.Command(bin, append([]string{"run"}, args...)...), out, e2etest.FlagValue(args, "--control"))
 }
 
 // hardLaunchGated starts `baton run ARGS...` behind a gate: a shell that
@@ -50,7 +50,7 @@ func hardLaunchGated(t *testing.T, args ...string) (*e2etest.Master, io.Closer) 
 	t.Cleanup(func() { w.Close() })
 	cmd := exec.Command("sh", append([]string{"-c", `read _ || :; exec "$0" run "$@"`, e2etest.BatonBin}, args...)...)
 	cmd.Stdin = r
-	m := hardStart(t, cmd, nil, hardControlArg(args))
+	m := hardStart(t, cmd, nil, e2etest.FlagValue(args, "--control"))
 	r.Close()
 	return m, w
 }
@@ -61,19 +61,6 @@ func hardStart(t *testing.T, cmd *exec.Cmd, out io.Writer, ctl string) *e2etest.
 	t.Helper()
 	env := append(os.Environ(), "XDG_RUNTIME_DIR="+e2etest.RuntimeDir(t))
 	return e2etest.StartCommand(t, cmd, env, out, ctl)
-}
-
-// hardControlArg is the value of --control in args.
-func hardControlArg(args []string) string {
-	for i, a := range args {
-		if a == "--control" && i+1 < len(args) {
-			return args[i+1]
-		}
-		if v, ok := strings.CutPrefix(a, "--control="); ok {
-			return v
-		}
-	}
-	panic("hardening tests must pass --control")
 }
 
 // hardControl is a control socket path that fits a unix address.

@@ -77,7 +77,7 @@ func Launch(t testing.TB, args ...string) *Master {
 	xdg := RuntimeDir(t)
 	env := append(os.Environ(), "XDG_RUNTIME_DIR="+xdg)
 	cmd := exec.Command(BatonBin, append([]string{"run"}, args...)...)
-	return StartCommand(t, cmd, env, nil, filepath.Join(xdg, "baton", NameArg(args)+".sock"))
+	return StartCommand(t, cmd, env, nil, filepath.Join(xdg, "baton", FlagValue(args, "--name")+".sock"))
 }
 
 // StartCommand starts cmd, a `baton run` however it is wrapped, as a
@@ -101,17 +101,18 @@ func StartCommand(t testing.TB, cmd *exec.Cmd, env []string, out io.Writer, ctlP
 	return m
 }
 
-// NameArg is the value of --name in args; tests must pass one.
-func NameArg(args []string) string {
+// FlagValue is the value of flag ("--name", "--control") in args, given
+// as "FLAG VALUE" or "FLAG=VALUE"; the test must pass it.
+func FlagValue(args []string, flag string) string {
 	for i, a := range args {
-		if a == "--name" && i+1 < len(args) {
+		if a == flag && i+1 < len(args) {
 			return args[i+1]
 		}
-		if v, ok := strings.CutPrefix(a, "--name="); ok {
+		if v, ok := strings.CutPrefix(a, flag+"="); ok {
 			return v
 		}
 	}
-	panic("tests must pass --name")
+	panic("tests must pass " + flag)
 }
 
 // Stop ends the master, gracefully if it can (SIGTERM, SIGKILL after 15
