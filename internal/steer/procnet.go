@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -15,8 +16,9 @@ import (
 
 // TCP states in /proc/net/tcp.
 const (
-	tcpListen   = 0x0A
+	tcpSynRecv  = 0x03
 	tcpTimeWait = 0x06
+	tcpListen   = 0x0A
 )
 
 // socket is one line of /proc/net/tcp or tcp6.
@@ -174,7 +176,8 @@ func FindListener(root, port int) Opener {
 // of the connections steered to them: open connections whose local port
 // is one of ports (a steered connection keeps the address the client
 // dialled), and the connections waiting in the accept queue of their
-// listener on listenPort.
+// listener on listenPort, and handshakes under way to ports (which may
+// be for any worker: they are not told apart before accept).
 func CountConns(root, listenPort int, ports []int) (int, error) {
 	socks, err := sockets()
 	if err != nil {
@@ -183,18 +186,18 @@ func CountConns(root, listenPort int, ports []int) (int, error) {
 	fds := socketFDs(Tree(root))
 	n := 0
 	for _, s := range socks {
+		if s.state == tcpSynRecv && slices.Contains(ports, s.port) {
+			n++ // a handshake under way, to this worker or another: wait for it too
+			continue
+		}
 		if _, ok := fds[s.inode]; !ok {
 			continue
 		}
 		switch {
 		case s.state == tcpListen && s.port == listenPort:
 			n += s.rqueue
-		case s.state != tcpListen && s.state != tcpTimeWait:
-			for _, p := range ports {
-				if s.port == p {
-					n++
-				}
-			}
+		case s.state != tcpListen && s.state != tcpTimeWait && slices.Contains(ports, s.port):
+			n++
 		}
 	}
 	return n, nil
