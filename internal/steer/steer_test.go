@@ -148,3 +148,37 @@ func TestMPTCPListenerIsRefused(t *testing.T) {
 		t.Fatal("unreachable")
 	}
 }
+
+// An IPv6 listener is steered to an IPv6 worker; an IPv6 connection that
+// the kernel cannot give to an IPv4-only worker goes to the master.
+func TestIPv6(t *testing.T) {
+	var lc net.ListenConfig
+	lc.SetMultipathTCP(false)
+	probe, err := lc.Listen(context.Background(), "tcp6", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	probe.Close()
+	public := listen(t, "tcp6", "[::1]:0")
+	s := newSteerer(t, public)
+	pub := public.Addr().String()
+	w4 := listen(t, "tcp4", "127.0.0.1:0")
+	if err := s.Add(1, FindListener(os.Getpid(), w4.Addr().(*net.TCPAddr).Port)); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if got := acceptedBy(t, pub, public, w4); got != 0 {
+			t.Fatal("an IPv6 connection reached an IPv4 worker")
+		}
+	}
+	s.Remove(1)
+	w6 := listen(t, "tcp6", "[::1]:0")
+	if err := s.Add(2, FindListener(os.Getpid(), w6.Addr().(*net.TCPAddr).Port)); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if got := acceptedBy(t, pub, public, w6); got != 1 {
+			t.Fatal("an IPv6 connection did not reach the IPv6 worker")
+		}
+	}
+}
