@@ -94,7 +94,7 @@ func TestProxyTCPSteeredRolloutsFailNothing(t *testing.T) {
 	}
 	res := l.stop(t)
 	st := m.status()
-	if !strings.HasPrefix(st.Proxy.Steering, "kernel, 2 of 2") || st.Proxy.BytesIn > uint64(res.OK)*10 {
+	if !strings.HasPrefix(st.Proxy.Steering, "kernel, 2 of 2") || st.Proxy.SteeredWorkers != 2 || st.Proxy.BytesIn > uint64(res.OK)*10 {
 		t.Fatalf("after 6 rollouts: steering %q, %d bytes proxied for %d requests", st.Proxy.Steering, st.Proxy.BytesIn, res.OK)
 	}
 	t.Logf("%d requests on fresh connections over 6 rollouts, %d bytes went through the master's proxy", res.OK, st.Proxy.BytesIn)

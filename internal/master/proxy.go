@@ -123,7 +123,7 @@ func (m *Master) proxyStatus() *supervisor.ProxyStatus {
 	c := m.proxy.Pool.Counters()
 	st := &supervisor.ProxyStatus{Kind: m.proxy.Kind().String(), Ready: m.proxy.Pool.Ready(),
 		Retries: c.Retries.Load(), Failed: c.Failed.Load(), Waited: c.Waited.Load(), NoWorker: c.NoWorker.Load(),
-		BytesIn: c.BytesIn.Load(), BytesOut: c.BytesOut.Load(), Responses: map[string]uint64{}, Steering: m.proxy.Steering()}
+		BytesIn: c.BytesIn.Load(), BytesOut: c.BytesOut.Load(), Responses: map[string]uint64{}, Steering: m.proxy.Steering(), SteeredWorkers: m.proxy.SteeredWorkers()}
 	for class := 1; class <= 5; class++ {
 		if n := c.Responses[class].Load(); n > 0 {
 			st.Responses[fmt.Sprintf("%dxx", class)] = n

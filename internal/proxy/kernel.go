@@ -155,6 +155,16 @@ func (k *kernelRotation) waitHeld(b *Backend, pid int, deadline time.Time) bool 
 	}
 }
 
+// steered is how many workers are in the kernel's map.
+func (k *kernelRotation) steered() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.s == nil {
+		return 0
+	}
+	return k.s.Workers()
+}
+
 // status says whether steering is on, and why not.
 func (k *kernelRotation) status() string {
 	k.mu.Lock()

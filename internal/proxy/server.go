@@ -62,6 +62,14 @@ func (s *Server) Launcher(inner proc.Launcher) *Launcher {
 	return l
 }
 
+// SteeredWorkers is how many workers the kernel steers to now.
+func (s *Server) SteeredWorkers() int {
+	if s.kernel == nil {
+		return 0
+	}
+	return s.kernel.steered()
+}
+
 // Steering says whether --proxy tcp hands connections over in the kernel
 // ("kernel, N of M workers"), or why not ("off: ..."); "" for http.
 func (s *Server) Steering() string {

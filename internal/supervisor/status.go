@@ -48,6 +48,8 @@ type ProxyStatus struct {
 	// (N take new connections straight on their own listeners), or "off"
 	// and why.
 	Steering string `json:"steering,omitempty"`
+	// SteeredWorkers is how many workers the kernel steers to now.
+	SteeredWorkers int `json:"steered_workers"`
 }
 
 // MasterStatus is what the master adds about itself.
