@@ -212,3 +212,47 @@ func TestProxyTCPMultipathWorkersStayOnTheProxy(t *testing.T) {
 		t.Fatalf("the log does not say why the workers stay on the proxy:\n%s", out)
 	}
 }
+
+// A steered worker that stops taking connections (SIGSTOP: hung, no
+// --watchdog) is benched once its accept queue backs up: the kernel sends
+// it nothing more, the next connections are all served, and once it runs
+// again and empties its queue it is steered to again.
+func TestProxyTCPSteeredStoppedWorkerIsBenched(t *testing.T) {
+	m := startSteered(t, "steerstop")
+	victim := m.status().Workers[0].PID
+	if err := syscall.Kill(victim, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Kill(victim, syscall.SIGCONT)
+	// Fill its queue: about half of these reach it and wait there.
+	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 500 * time.Millisecond}
+	done := make(chan struct{})
+	for i := 0; i < 24; i++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			if resp, err := c.Get("http://" + m.addr() + "/"); err == nil {
+				resp.Body.Close()
+			}
+		}()
+	}
+	for i := 0; i < 24; i++ {
+		<-done
+	}
+	waitFor(t, "the stopped worker benched", 10*time.Second, func() bool {
+		return strings.HasPrefix(m.status().Proxy.Steering, "kernel, 1 of 2")
+	})
+	for i := 0; i < 50; i++ {
+		if pid, _ := answer(t, m.addr(), ""); pid == victim {
+			t.Fatalf("the stopped worker %d answered", victim)
+		}
+	}
+	if err := syscall.Kill(victim, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the worker steered to again once it caught up", 20*time.Second, func() bool {
+		return strings.HasPrefix(m.status().Proxy.Steering, "kernel, 2 of 2")
+	})
+	if out := m.out.String(); !strings.Contains(out, "accept queue is backing up") {
+		t.Fatalf("the log does not say why the worker was benched:\n%s", out)
+	}
+}

@@ -46,7 +46,7 @@ func newKernelRotation(log *slog.Logger) *kernelRotation {
 // workers already in rotation in the map.
 func (k *kernelRotation) start(files []*os.File) {
 	addrs, ports := steerAddresses(files)
-	s, err := steer.New(addrs)
+	s, err := steer.New(addrs, k.benched)
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.stopped {
@@ -65,6 +65,23 @@ func (k *kernelRotation) start(files []*os.File) {
 	for _, m := range k.members {
 		k.putLocked(m)
 	}
+}
+
+// benched logs a worker leaving the kernel's rotation for its backed-up
+// accept queue, or coming back.
+func (k *kernelRotation) benched(id, queue int, out bool) {
+	k.mu.Lock()
+	m, ok := k.members[id]
+	k.mu.Unlock()
+	if !ok {
+		return
+	}
+	if out {
+		k.log.Warn("proxy tcp: a worker's accept queue is backing up: the kernel sends it no new connection until it catches up (the proxy may, by least open connections)",
+			"slot", m.b.Slot, "pid", m.pid, "waiting", queue)
+		return
+	}
+	k.log.Info("proxy tcp: a worker caught up: steered in the kernel again", "slot", m.b.Slot, "pid", m.pid)
 }
 
 // stop detaches the program: new connections go to the listeners again

@@ -16,7 +16,7 @@ import (
 func newSteerer(t *testing.T, ln net.Listener) *Steerer {
 	t.Helper()
 	ap := netip.MustParseAddrPort(ln.Addr().String())
-	s, err := New([]Address{{IP: ap.Addr(), Port: ap.Port()}})
+	s, err := New([]Address{{IP: ap.Addr(), Port: ap.Port()}}, func(id, queue int, benched bool) { t.Logf("worker %d benched=%v (queue %d)", id, benched, queue) })
 	if errors.Is(err, ErrUnsupported) {
 		t.Skipf("kernel steering cannot run here (needs root and Linux 5.9+ with BPF sk_lookup): %v", err)
 	}
@@ -180,5 +180,62 @@ func TestIPv6(t *testing.T) {
 		if got := acceptedBy(t, pub, public, w6); got != 1 {
 			t.Fatal("an IPv6 connection did not reach the IPv6 worker")
 		}
+	}
+}
+
+// A worker that takes nothing (hung, or saturated) is benched once its
+// accept queue backs up: new connections go to the master's listener
+// (and its proxy) until the worker has caught up.
+func TestAWorkerWhoseAcceptQueueBacksUpIsBenched(t *testing.T) {
+	public := listen(t, "tcp", "127.0.0.1:0")
+	s := newSteerer(t, public)
+	w := listen(t, "tcp", "127.0.0.1:0")
+	if err := s.Add(1, FindListener(os.Getpid(), w.Addr().(*net.TCPAddr).Port)); err != nil {
+		t.Fatal(err)
+	}
+	var held []net.Conn
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	// Connections nobody accepts, until the worker leaves the map.
+	deadline := time.Now().Add(30 * time.Second)
+	for s.Workers() == 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("worker still in the map with %d connections in its queue", len(held))
+		}
+		c, err := net.Dial("tcp", public.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+		time.Sleep(5 * time.Millisecond) // pacing the dials, not waiting for a condition
+	}
+	if len(held) < BenchQueue {
+		t.Fatalf("benched with %d connections queued, under %d", len(held), BenchQueue)
+	}
+	if got := acceptedBy(t, public.Addr().String(), public); got != 0 {
+		t.Fatal("unreachable")
+	}
+	// The worker catches up: it is steered to again.
+	for len(held) > 0 {
+		w.SetDeadline(time.Now().Add(10 * time.Second))
+		a, err := w.Accept()
+		if err != nil {
+			break
+		}
+		a.Close()
+		held[0].Close()
+		held = held[1:]
+	}
+	for s.Workers() != 1 {
+		if time.Now().After(deadline.Add(30 * time.Second)) {
+			t.Fatal("the worker did not come back once its queue was empty")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := acceptedBy(t, public.Addr().String(), public, w); got != 1 {
+		t.Fatal("a connection after the worker came back went to the master")
 	}
 }

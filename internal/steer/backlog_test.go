@@ -1,0 +1,39 @@
+package steer
+
+import (
+	"net"
+	"testing"
+)
+
+func TestAcceptQueuesCountsWaitingConnections(t *testing.T) {
+	ln := listen(t, "tcp", "127.0.0.1:0")
+	f, err := ln.File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ino, err := inode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	for range 3 {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	q, err := acceptQueues()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q[ino] != 3 {
+		t.Fatalf("accept queue of the listener (inode %d): %d, want the 3 connections not accepted yet (%d listeners seen)", ino, q[ino], len(q))
+	}
+}
