@@ -30,6 +30,8 @@ type kernelRotation struct {
 	ports   []int              // the public TCP ports
 	state   string             // for status: "kernel", or "off: why"
 	stopped bool
+	socks   steer.Sockets // the last reading, at socksAt
+	socksAt time.Time
 	warned  map[string]bool // reasons a worker stayed on the proxy, logged once each
 }
 
@@ -142,20 +144,32 @@ func (k *kernelRotation) held(b *Backend, pid int) int {
 	if !b.steered.Load() {
 		return 0
 	}
+	socks, ports := k.sockets()
+	return socks.Held(pid, b.Port, ports)
+}
+
+// socketsFresh is how long one reading of the sockets serves: a status
+// of many workers, and drains under way at once, share it.
+const socketsFresh = 50 * time.Millisecond
+
+// sockets returns a recent reading of the TCP sockets, and the public ports.
+func (k *kernelRotation) sockets() (steer.Sockets, []int) {
 	k.mu.Lock()
-	ports := k.ports
-	k.mu.Unlock()
-	n, err := steer.CountConns(pid, b.Port, ports)
-	if err != nil {
-		return 0
+	defer k.mu.Unlock()
+	if k.socksAt.IsZero() || time.Since(k.socksAt) > socketsFresh {
+		socks, err := steer.ReadSockets()
+		if err != nil {
+			k.log.Debug("proxy tcp: read the sockets", "err", err)
+		}
+		k.socks, k.socksAt = socks, time.Now()
 	}
-	return n
+	return k.socks, k.ports
 }
 
 // waitHeld waits until the worker holds no steered connection, or until
 // deadline or its exit; it reports whether none is left.
 func (k *kernelRotation) waitHeld(b *Backend, pid int, deadline time.Time) bool {
-	const every = 20 * time.Millisecond
+	const every = socketsFresh
 	for {
 		if k.held(b, pid) == 0 {
 			return true

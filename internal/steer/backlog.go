@@ -14,18 +14,25 @@ import (
 // sock_diag dump of the listeners (a netlink query that costs the same
 // however many connections are open, unlike /proc/net/tcp).
 func acceptQueues() (map[uint64]int, error) {
+	queues := map[uint64]int{}
+	err := dumpTCP(1<<tcpListen, func(s socket) { queues[s.inode] = s.rqueue })
+	return queues, err
+}
+
+// dumpTCP calls fn for each TCP socket of the network namespace in one of
+// states (a bit mask of TCP states), IPv4 and IPv6, from sock_diag.
+func dumpTCP(states uint32, fn func(socket)) error {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_INET_DIAG)
 	if err != nil {
-		return nil, fmt.Errorf("sock_diag socket: %w", err)
+		return fmt.Errorf("sock_diag socket: %w", err)
 	}
 	defer unix.Close(fd)
-	queues := map[uint64]int{}
 	for _, family := range []uint8{unix.AF_INET, unix.AF_INET6} {
-		if err := dumpListeners(fd, family, queues); err != nil {
-			return nil, err
+		if err := dump(fd, family, states, fn); err != nil {
+			return err
 		}
 	}
-	return queues, nil
+	return nil
 }
 
 // Sizes and offsets of the netlink and inet_diag structures
@@ -34,11 +41,13 @@ const (
 	nlmsgHdrLen    = 16
 	inetDiagReqLen = 56 // inet_diag_req_v2
 	inetDiagMsgLen = 72 // inet_diag_msg
+	offMsgState    = 1
+	offMsgSport    = 4 // big-endian
 	offMsgRQueue   = 56
 	offMsgInode    = 68
 )
 
-func dumpListeners(fd int, family uint8, into map[uint64]int) error {
+func dump(fd int, family uint8, states uint32, fn func(socket)) error {
 	req := make([]byte, nlmsgHdrLen+inetDiagReqLen)
 	ne := binary.NativeEndian
 	ne.PutUint32(req[0:], uint32(len(req)))
@@ -47,7 +56,7 @@ func dumpListeners(fd int, family uint8, into map[uint64]int) error {
 	ne.PutUint32(req[8:], 1) // sequence
 	body := req[nlmsgHdrLen:]
 	body[0], body[1] = family, unix.IPPROTO_TCP
-	ne.PutUint32(body[4:], 1<<tcpListen) // states: listeners only
+	ne.PutUint32(body[4:], states)
 	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return fmt.Errorf("sock_diag request: %w", err)
 	}
@@ -78,7 +87,12 @@ func dumpListeners(fd int, family uint8, into map[uint64]int) error {
 				return nil
 			}
 			if m := msg[nlmsgHdrLen:size]; len(m) >= inetDiagMsgLen {
-				into[uint64(ne.Uint32(m[offMsgInode:]))] = int(ne.Uint32(m[offMsgRQueue:]))
+				fn(socket{
+					port:   int(binary.BigEndian.Uint16(m[offMsgSport:])),
+					state:  int(m[offMsgState]),
+					rqueue: int(ne.Uint32(m[offMsgRQueue:])),
+					inode:  uint64(ne.Uint32(m[offMsgInode:])),
+				})
 			}
 			msg = msg[(size+3)&^3:]
 			if len(msg) > 0 && len(msg) < nlmsgHdrLen {

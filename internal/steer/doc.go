@@ -21,7 +21,10 @@
 //     link to the namespace; a worker joins with Add once ready and
 //     leaves with Remove before it drains. A worker's listener that closes
 //     leaves the map by itself (the kernel unlinks a closed socket).
-//   - [FindListener] and [CountConns] (procnet.go): a worker's listening
-//     socket taken from its process tree with pidfd_getfd, and the
-//     connections it still holds, from /proc, for the drain and status.
+//   - [FindListener] and [Sockets.Held] (procnet.go, backlog.go): a
+//     worker's listening socket taken from its process tree with
+//     pidfd_getfd, and the connections it still holds (its socket fds in
+//     /proc, the sockets' states and ports from sock_diag), for the drain
+//     and status; the accept queues, for benching a worker that takes
+//     nothing.
 package steer

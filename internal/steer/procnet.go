@@ -1,7 +1,6 @@
 package steer
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -21,63 +20,51 @@ const (
 	tcpListen   = 0x0A
 )
 
-// socket is one line of /proc/net/tcp or tcp6.
+// socket is one TCP socket as sock_diag reports it.
 type socket struct {
-	port   int
+	port   int // local
 	state  int
 	rqueue int // for a listener: connections waiting in its accept queue
 	inode  uint64
 }
 
-// sockets reads the TCP sockets of the master's network namespace.
-func sockets() ([]socket, error) {
-	var all []socket
-	for _, name := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		f, err := os.Open(name)
-		if err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				continue // no IPv6
-			}
-			return nil, err
-		}
-		sc := bufio.NewScanner(f)
-		sc.Scan() // header
-		for sc.Scan() {
-			if s, ok := parseSocket(sc.Bytes()); ok {
-				all = append(all, s)
-			}
-		}
-		err = sc.Err()
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", name, err)
-		}
-	}
-	return all, nil
+// Sockets is one reading of the namespace's TCP sockets (not those in
+// TIME_WAIT, which no process holds), to count from for many workers.
+type Sockets []socket
+
+// ReadSockets reads the TCP sockets of the master's network namespace.
+func ReadSockets() (Sockets, error) {
+	var all Sockets
+	err := dumpTCP(^uint32(1<<tcpTimeWait), func(s socket) { all = append(all, s) })
+	return all, err
 }
 
-// parseSocket parses "sl local rem st tx:rx tr:when retr uid timeout inode ...".
-func parseSocket(line []byte) (socket, bool) {
-	f := bytes.Fields(line)
-	if len(f) < 10 {
-		return socket{}, false
-	}
-	var s socket
-	_, portHex, ok := bytes.Cut(f[1], []byte(":"))
-	port, err1 := strconv.ParseUint(string(portHex), 16, 16)
-	st, err2 := strconv.ParseUint(string(f[3]), 16, 8)
-	_, rqHex, ok2 := bytes.Cut(f[4], []byte(":"))
-	rq, err3 := strconv.ParseUint(string(rqHex), 16, 32)
-	inode, err4 := strconv.ParseUint(string(f[9]), 10, 64)
-	if !ok || !ok2 || err1 != nil || err2 != nil || err3 != nil || err4 != nil {
-		return socket{}, false
-	}
-	s.port, s.state, s.rqueue, s.inode = int(port), int(st), int(rq), inode
-	return s, true
-}
-
-// Tree is a process and its descendants, read from /proc.
+// Tree is a process and its descendants, from each task's children in
+// /proc (or, where the kernel has no such file, from every process's parent).
 func Tree(root int) []int {
+	out := []int{root}
+	for i := 0; i < len(out); i++ {
+		tasks, err := os.ReadDir(filepath.Join("/proc", strconv.Itoa(out[i]), "task"))
+		if err != nil {
+			continue
+		}
+		for _, task := range tasks {
+			b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(out[i]), "task", task.Name(), "children"))
+			if errors.Is(err, os.ErrNotExist) && i == 0 {
+				return treeByParents(root)
+			}
+			for _, f := range bytes.Fields(b) {
+				if pid, err := strconv.Atoi(string(f)); err == nil {
+					out = append(out, pid)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// treeByParents is Tree from the parent of every process.
+func treeByParents(root int) []int {
 	children := map[int][]int{}
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
@@ -144,7 +131,8 @@ func socketFDs(pids []int) map[uint64][2]int {
 // server that binds in a parent and accepts in children).
 func FindListener(root, port int) Opener {
 	return func() (*os.File, error) {
-		socks, err := sockets()
+		var socks Sockets
+		err := dumpTCP(1<<tcpListen, func(s socket) { socks = append(socks, s) })
 		if err != nil {
 			return nil, err
 		}
@@ -172,22 +160,18 @@ func FindListener(root, port int) Opener {
 	}
 }
 
-// CountConns counts what the process root and its descendants still hold
-// of the connections steered to them: open connections whose local port
-// is one of ports (a steered connection keeps the address the client
-// dialled), and the connections waiting in the accept queue of their
+// Held counts what the process root and its descendants still hold of
+// the connections steered to them: open connections whose local port is
+// one of ports (a steered connection keeps the address the client
+// dialled), the connections waiting in the accept queue of their
 // listener on listenPort, and handshakes under way to ports (which may
 // be for any worker: they are not told apart before accept).
-func CountConns(root, listenPort int, ports []int) (int, error) {
-	socks, err := sockets()
-	if err != nil {
-		return 0, err
-	}
+func (all Sockets) Held(root, listenPort int, ports []int) int {
 	fds := socketFDs(Tree(root))
 	n := 0
-	for _, s := range socks {
+	for _, s := range all {
 		if s.state == tcpSynRecv && slices.Contains(ports, s.port) {
-			n++ // a handshake under way, to this worker or another: wait for it too
+			n++
 			continue
 		}
 		if _, ok := fds[s.inode]; !ok {
@@ -196,9 +180,9 @@ func CountConns(root, listenPort int, ports []int) (int, error) {
 		switch {
 		case s.state == tcpListen && s.port == listenPort:
 			n += s.rqueue
-		case s.state != tcpListen && s.state != tcpTimeWait && slices.Contains(ports, s.port):
+		case s.state != tcpListen && slices.Contains(ports, s.port):
 			n++
 		}
 	}
-	return n, nil
+	return n
 }
