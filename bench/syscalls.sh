@@ -37,9 +37,9 @@ measure() {
   wait $w
   local rps; rps=$(awk '/Requests\/sec/ {print $2}' "$out/wrk.txt")
   awk -F, -v n="$rps" -v s="$secs" -v l="$1" '{v[$3]+=$1}
-    END {r=n*s; printf "%-34s %12.2f %14.2f\n", l, v["raw_syscalls:sys_enter"]/r, v["context-switches"]/r}' "$out/perf.txt"
+    END {r=n*s; printf "%-40s %12.2f %14.2f\n", l, v["raw_syscalls:sys_enter"]/r, v["context-switches"]/r}' "$out/perf.txt"
 }
-printf "%-34s %12s %14s\n" process syscalls/req switches/req
+printf "%-40s %12s %14s\n" process syscalls/req switches/req
 P=$(port); GOMAXPROCS=2 "$out/hello" -addr "127.0.0.1:$P" >/dev/null 2>&1 & direct=$!
 wait_up "$P"; measure "direct: the app" "$P" "$direct"; kill "$direct"; wait "$direct" 2>/dev/null || true; direct=
 for mode in "tcp" "tcp --steer off" "http"; do
