@@ -10,7 +10,13 @@
 #   bench/compare.sh [RELOADS] [SECONDS]        default: 20 10
 #
 # Installs wrk from Debian and PM2 from npm when missing. Loopback only.
+#
+# The Go example listens with plain TCP in every row (GODEBUG=multipathtcp=0):
+# Go 1.24+ listens with Multipath TCP by default, which the kernel cannot
+# steer to: --proxy tcp would then proxy every connection, as in the
+# "--steer off" row.
 set -euo pipefail
+export GODEBUG=multipathtcp=0
 cd "$(dirname "$0")/.."
 reloads=${1:-20}; secs=${2:-10}
 command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
@@ -53,7 +59,10 @@ P=$(port)
 GOMAXPROCS=2 "$out/hello" -addr "127.0.0.1:$P" >/dev/null 2>&1 & direct=$!
 wait_up "$P"; measure direct "$P"; kill $direct; wait $direct 2>/dev/null || true; direct=
 P=$(port); start_baton "$P" -- "$out/hello"; measure "baton inherit" "$P"; stop_baton
-P=$(port); start_baton "$P" --mode proxy --proxy tcp -- "$out/hello" -addr "127.0.0.1:{port}"; measure "baton --proxy tcp" "$P"; stop_baton
+P=$(port); start_baton "$P" --mode proxy --proxy tcp -- "$out/hello" -addr "127.0.0.1:{port}"
+wait_steered cmp
+measure "baton --proxy tcp" "$P"; stop_baton
+P=$(port); start_baton "$P" --mode proxy --proxy tcp --steer off -- "$out/hello" -addr "127.0.0.1:{port}"; measure "  --steer off" "$P"; stop_baton
 P=$(port); start_baton "$P" --mode proxy --proxy http -- "$out/hello" -addr "127.0.0.1:{port}"; measure "baton --proxy http" "$P"; stop_baton
 
 echo "== 2. failed requests over $reloads reloads, wrk 2 threads 16 keep-alive connections"

@@ -8,7 +8,12 @@
 #
 # Needs perf (Debian's linux-perf) with the raw_syscalls tracepoints, wrk
 # and curl; root or perf_event_paranoid <= 1. Loopback only.
+#
+# The Go example listens with plain TCP (GODEBUG=multipathtcp=0), so that
+# --proxy tcp steers its connections in the kernel (root only); the
+# "--steer off" rows are the proxy copying every byte.
 set -euo pipefail
+export GODEBUG=multipathtcp=0
 cd "$(dirname "$0")/.."
 secs=${1:-4}
 command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
@@ -32,16 +37,18 @@ measure() {
   wait $w
   local rps; rps=$(awk '/Requests\/sec/ {print $2}' "$out/wrk.txt")
   awk -F, -v n="$rps" -v s="$secs" -v l="$1" '{v[$3]+=$1}
-    END {r=n*s; printf "%-34s %12.2f %14.2f\n", l, v["raw_syscalls:sys_enter"]/r, v["context-switches"]/r}' "$out/perf.txt"
+    END {r=n*s; printf "%-40s %12.2f %14.2f\n", l, v["raw_syscalls:sys_enter"]/r, v["context-switches"]/r}' "$out/perf.txt"
 }
-printf "%-34s %12s %14s\n" process syscalls/req switches/req
+printf "%-40s %12s %14s\n" process syscalls/req switches/req
 P=$(port); GOMAXPROCS=2 "$out/hello" -addr "127.0.0.1:$P" >/dev/null 2>&1 & direct=$!
 wait_up "$P"; measure "direct: the app" "$P" "$direct"; kill "$direct"; wait "$direct" 2>/dev/null || true; direct=
-for mode in tcp http; do
+for mode in "tcp" "tcp --steer off" "http"; do
   P=$(port)
-  "$out/baton" run --name sc -w 2 -l "127.0.0.1:$P" --mode proxy --proxy "$mode" -- "$out/hello" -addr "127.0.0.1:{port}" >"$out/baton.log" 2>&1 &
+  # shellcheck disable=SC2086 # $mode is the proxy kind and its options
+  "$out/baton" run --name sc -w 2 -l "127.0.0.1:$P" --mode proxy --proxy $mode -- "$out/hello" -addr "127.0.0.1:{port}" >"$out/baton.log" 2>&1 &
   master=$!
   wait_up "$P"
+  [ "$mode" = tcp ] && wait_steered sc >&2
   workers=$(pgrep -d, -f "$out/hello -addr 127.0.0.1:[0-9]")
   measure "--proxy $mode: the master" "$P" "$master"
   measure "--proxy $mode: the 2 workers" "$P" "$workers"

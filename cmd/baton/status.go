@@ -181,6 +181,9 @@ func printProxyWorkers(tw *tabwriter.Writer, st supervisor.Status) {
 	p := st.Proxy
 	fmt.Fprintf(tw, "\nproxy %s: %d workers in rotation, %d retried, %d failed, %d waited for a worker (%d gave up)\n",
 		p.Kind, p.Ready, p.Retries, p.Failed, p.Waited, p.NoWorker)
+	if p.Steering != "" {
+		fmt.Fprintf(tw, "steering: %s\n", p.Steering)
+	}
 	fmt.Fprintln(tw, "SLOT\tPID\tGEN\tSTATE\tUPTIME\tRESTARTS\tPORT\tOPEN\tSERVED\tSTATUS\tDIR")
 	for _, w := range st.Workers {
 		port, open, served := "-", "-", "-"

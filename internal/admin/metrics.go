@@ -253,7 +253,8 @@ var (
 	proxyWaitedDesc    = prometheus.NewDesc("baton_proxy_waited_total", "Connections or requests that waited for a ready worker.", nil, nil)
 	proxyNoWorkerDesc  = prometheus.NewDesc("baton_proxy_no_worker_total", "Of those, the ones that gave up after --ready-timeout.", nil, nil)
 	proxyResponsesDesc = prometheus.NewDesc("baton_proxy_responses_total", "HTTP responses by status class.", []string{"code"}, nil)
-	proxyBytesDesc     = prometheus.NewDesc("baton_proxy_bytes_total", "Bytes copied by the tcp proxy, by direction (in: client to worker).", []string{"direction"}, nil)
+	proxyBytesDesc     = prometheus.NewDesc("baton_proxy_bytes_total", "Bytes copied by the tcp proxy, by direction (in: client to worker); connections steered in the kernel are not counted.", []string{"direction"}, nil)
+	proxySteeredDesc   = prometheus.NewDesc("baton_proxy_steered_workers", "Workers that take new connections straight on their own listener, steered in the kernel (--proxy tcp).", nil, nil)
 )
 
 // collectProxy reports proxy mode's counters (since this master started).
@@ -277,4 +278,7 @@ func collectProxy(ch chan<- prometheus.Metric, st supervisor.Status) {
 	}
 	ch <- prometheus.MustNewConstMetric(proxyBytesDesc, prometheus.CounterValue, float64(p.BytesIn), "in")
 	ch <- prometheus.MustNewConstMetric(proxyBytesDesc, prometheus.CounterValue, float64(p.BytesOut), "out")
+	if p.Kind == "tcp" {
+		ch <- prometheus.MustNewConstMetric(proxySteeredDesc, prometheus.GaugeValue, float64(p.SteeredWorkers))
+	}
 }

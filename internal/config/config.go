@@ -29,6 +29,10 @@ type Config struct {
 	// ProxyProtocol is the PROXY protocol version sent to workers (1 or
 	// 2; 0: none), proxy tcp only.
 	ProxyProtocol int
+	// Steer: proxy tcp hands new connections to the workers' own
+	// listeners in the kernel (BPF sk_lookup) where it can; false with
+	// --steer off.
+	Steer         bool
 	Ready         Readiness
 	ReadyTimeout  time.Duration
 	StopSignal    syscall.Signal

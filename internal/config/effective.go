@@ -34,6 +34,12 @@ func (c Config) Raw() Raw {
 		if c.ProxyProtocol > 0 {
 			r.ProxyProtocol = "v" + strconv.Itoa(c.ProxyProtocol)
 		}
+		if c.Proxy == ProxyTCP {
+			r.Steer = "auto"
+			if !c.Steer {
+				r.Steer = "off"
+			}
+		}
 	}
 	for _, l := range c.Listen {
 		r.Listen = append(r.Listen, l.String())

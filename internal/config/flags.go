@@ -31,6 +31,7 @@ func BindFlags(fs *pflag.FlagSet) *Flags {
 	fs.StringVar(&r.PortEnv, "port-env", "", "proxy mode only: variable carrying the worker's port (default PORT)")
 	fs.StringVar(&r.DrainTimeout, "drain-timeout", "", "proxy mode only: wait this long for a leaving worker's connections or requests before the stop signal (default 5s)")
 	fs.StringVar(&r.ProxyProtocol, "proxy-protocol", "", "proxy tcp only: send a PROXY protocol header, v1|v2 (default off)")
+	fs.StringVar(&r.Steer, "steer", "", "proxy tcp only: auto hands new connections to the workers' listeners in the kernel where it can (root, Linux 5.9+), off proxies every one, auto|off (default auto)")
 	fs.StringVar(&r.Ready, "ready", "", "when a worker is ready: notify|output:REGEX|tcp|http:PATH|delay:DUR (default notify; tcp in proxy mode)")
 	fs.StringVar(&r.ReadyTimeout, "ready-timeout", "", "a worker not ready by then has failed (default 60s)")
 	fs.StringVar(&r.StopSignal, "stop-signal", "", "signal that drains a worker: TERM, INT, QUIT, ... (default TERM)")

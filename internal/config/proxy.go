@@ -34,12 +34,32 @@ func (v *validator) proxyOptions(r Raw, c *Config) {
 	c.PortEnv = v.portEnv(r.PortEnv)
 	c.DrainTimeout = v.duration("drain_timeout", r.DrainTimeout, DefaultDrainTimeout, false)
 	c.ProxyProtocol = v.proxyProtocol(r.ProxyProtocol, c.Proxy)
+	c.Steer = v.steer(r.Steer, c.Proxy)
+}
+
+// steer reads --steer: on by default with --proxy tcp.
+func (v *validator) steer(s string, kind ProxyKind) bool {
+	switch s {
+	case "", "auto":
+	case "off":
+		return false
+	default:
+		v.fail("steer", "%q is not valid: valid is auto or off", s)
+		return false
+	}
+	if kind != ProxyTCP {
+		if s != "" {
+			v.fail("steer", "only valid with --proxy tcp: --proxy http must see every request")
+		}
+		return false
+	}
+	return true
 }
 
 // proxyOnly refuses the proxy-mode options in inherit mode.
 func (v *validator) proxyOnly(r Raw) {
 	for _, o := range []struct{ key, val string }{
-		{"proxy", r.Proxy}, {"port_env", r.PortEnv}, {"drain_timeout", r.DrainTimeout}, {"proxy_protocol", r.ProxyProtocol},
+		{"proxy", r.Proxy}, {"port_env", r.PortEnv}, {"drain_timeout", r.DrainTimeout}, {"proxy_protocol", r.ProxyProtocol}, {"steer", r.Steer},
 	} {
 		if o.val != "" {
 			v.fail(o.key, "only valid with --mode proxy (workers inherit the sockets in --mode inherit)")

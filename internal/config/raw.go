@@ -22,6 +22,7 @@ type Raw struct {
 	PortEnv       string   `toml:"port_env,omitempty"`
 	DrainTimeout  string   `toml:"drain_timeout,omitempty"`
 	ProxyProtocol string   `toml:"proxy_protocol,omitempty"`
+	Steer         string   `toml:"steer,omitempty"`
 	Ready         string   `toml:"ready"`
 	ReadyTimeout  string   `toml:"ready_timeout"`
 	StopSignal    string   `toml:"stop_signal"`

@@ -23,6 +23,7 @@ var restartKeys = []struct {
 	{"mode", func(c Config) string { return c.Mode.String() }},
 	{"proxy", func(c Config) string { return c.Proxy.String() }},
 	{"proxy_protocol", func(c Config) string { return strconv.Itoa(c.ProxyProtocol) }},
+	{"steer", func(c Config) string { return strconv.FormatBool(c.Steer) }},
 	{"compat", func(c Config) string { return quoteOrNone(c.Compat) }},
 	{"watch", func(c Config) string { return listString(c.Watch) }},
 	{"admin", func(c Config) string { return quoteOrNone(c.Admin.String()) }},

@@ -266,6 +266,15 @@ func (m *Master) startSupervisor(spawner *proc.Spawner) {
 	opts.Memory, opts.MemoryKind = m.contain.MemoryReader(&proc.GroupMemory{})
 	if h := m.handover; h != nil {
 		opts.Generation, opts.Rollouts = h.Generation, h.Rollouts
+		for name, n := range h.Recycled {
+			var c supervisor.Cause
+			if c.UnmarshalText([]byte(name)) == nil {
+				if opts.Recycled == nil {
+					opts.Recycled = map[supervisor.Cause]int{}
+				}
+				opts.Recycled[c] = n
+			}
+		}
 	}
 	m.sup = supervisor.New(opts)
 }

@@ -20,11 +20,11 @@ func (m *Master) withProxy(inner proc.Launcher) proc.Launcher {
 		return inner
 	}
 	m.proxy = proxy.NewServer(proxy.Options{Kind: m.cfg.Proxy, ProxyProtocol: m.cfg.ProxyProtocol,
-		ReadyWait: m.cfg.ReadyTimeout, Log: m.log})
+		Steer: m.cfg.Steer, ReadyWait: m.cfg.ReadyTimeout, Log: m.log})
 	if h := m.handover; h != nil {
 		seedProxyCounters(m.proxy.Pool.Counters(), h.Metrics)
 	}
-	return proxy.NewLauncher(inner, m.proxy.Pool, m.cfg.Proxy, m.log)
+	return m.proxy.Launcher(inner)
 }
 
 // seedProxyCounters adds the old master's proxy counters (as /metrics
@@ -123,7 +123,7 @@ func (m *Master) proxyStatus() *supervisor.ProxyStatus {
 	c := m.proxy.Pool.Counters()
 	st := &supervisor.ProxyStatus{Kind: m.proxy.Kind().String(), Ready: m.proxy.Pool.Ready(),
 		Retries: c.Retries.Load(), Failed: c.Failed.Load(), Waited: c.Waited.Load(), NoWorker: c.NoWorker.Load(),
-		BytesIn: c.BytesIn.Load(), BytesOut: c.BytesOut.Load(), Responses: map[string]uint64{}}
+		BytesIn: c.BytesIn.Load(), BytesOut: c.BytesOut.Load(), Responses: map[string]uint64{}, Steering: m.proxy.Steering(), SteeredWorkers: m.proxy.SteeredWorkers()}
 	for class := 1; class <= 5; class++ {
 		if n := c.Responses[class].Load(); n > 0 {
 			st.Responses[fmt.Sprintf("%dxx", class)] = n

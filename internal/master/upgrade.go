@@ -123,6 +123,12 @@ func (m *Master) handoverRecord(st supervisor.Status) (wire.Handover, []*os.File
 	if st.Rollout != nil {
 		h.LastRollout, _ = json.Marshal(st.Rollout)
 	}
+	for c, n := range st.Recycled {
+		if h.Recycled == nil {
+			h.Recycled = map[string]int{}
+		}
+		h.Recycled[c.String()] = n
+	}
 	files = m.handoverAdmin(&h, files)
 	return h, files, nil
 }

@@ -18,6 +18,7 @@ type Backend struct {
 	open     atomic.Int64  // open connections (tcp) or requests in flight (http)
 	served   atomic.Uint64 // connections or requests taken, ever
 	draining atomic.Bool
+	steered  atomic.Bool   // was in the kernel's rotation: its drain waits for those connections too
 	idle     chan struct{} // gets a token when open drops to 0 while draining
 	gone     chan struct{} // closed when its process exited
 	goneOnce sync.Once

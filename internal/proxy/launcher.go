@@ -22,6 +22,8 @@ type Launcher struct {
 	Kind  config.ProxyKind
 	Log   *slog.Logger
 	ports *ports
+	// kernel is the kernel's rotation (--proxy tcp), nil when off.
+	kernel *kernelRotation
 }
 
 var _ proc.Launcher = (*Launcher)(nil)

@@ -50,9 +50,33 @@ func (p *process) move(to rotation, from ...rotation) bool {
 func (p *process) MarkedReady() {
 	if p.move(inside, outside) {
 		p.l.Pool.Add(p.b)
+		if p.l.kernel != nil {
+			go p.steer()
+		}
 		if p.spec.Watchdog > 0 && !p.spec.Notify {
 			go p.liveness()
 		}
+	}
+}
+
+// steer puts the worker in the kernel's rotation too (finding its
+// listener reads /proc: not under the supervisor's call). A drain that
+// began meanwhile takes it out again.
+func (p *process) steer() {
+	p.l.kernel.add(p.b, p.PID())
+	p.st.mu.Lock()
+	in := p.st.rot == inside
+	p.st.mu.Unlock()
+	if !in {
+		p.l.kernel.remove(p.b)
+	}
+}
+
+// leave takes the worker out of both rotations.
+func (p *process) leave() {
+	p.l.Pool.Remove(p.b)
+	if p.l.kernel != nil {
+		p.l.kernel.remove(p.b)
 	}
 }
 
@@ -60,7 +84,7 @@ func (p *process) MarkedReady() {
 // requests in flight stay, and its drain comes with the stop signal.
 func (p *process) LeaveRotation() {
 	if p.move(benched, inside) {
-		p.l.Pool.Remove(p.b)
+		p.leave()
 	}
 }
 
@@ -76,7 +100,7 @@ func (p *process) Signal(sig syscall.Signal) error {
 	if !p.move(leaving, outside, inside, benched) {
 		return p.Process.Signal(sig) // a second signal, or after the exit
 	}
-	p.l.Pool.Remove(p.b)
+	p.leave()
 	p.cancel()
 	go p.drainThenSignal(sig)
 	return nil
@@ -84,11 +108,15 @@ func (p *process) Signal(sig syscall.Signal) error {
 
 func (p *process) drainThenSignal(sig syscall.Signal) {
 	start := time.Now()
+	deadline := start.Add(p.spec.DrainTimeout)
 	done := p.b.waitIdle(p.spec.DrainTimeout)
+	if p.l.kernel != nil {
+		done = p.l.kernel.waitHeld(p.b, p.PID(), deadline) && done
+	}
 	if p.b.Transport != nil {
 		p.b.Transport.CloseIdleConnections()
 	}
-	if left := p.b.Open(); !done {
+	if left := p.open(); !done {
 		p.l.Log.Warn("proxy: --drain-timeout passed with connections open: stop signal sent anyway",
 			"slot", p.b.Slot, "pid", p.PID(), "open", left, "drain_timeout", p.spec.DrainTimeout.String())
 	} else {
@@ -101,7 +129,7 @@ func (p *process) drainThenSignal(sig syscall.Signal) {
 
 // KillGroup takes the worker out of rotation before it is killed.
 func (p *process) KillGroup() {
-	p.l.Pool.Remove(p.b)
+	p.leave()
 	p.Process.KillGroup()
 }
 
@@ -112,6 +140,9 @@ func (p *process) exited() {
 	p.st.mu.Unlock()
 	p.cancel()
 	p.l.Pool.Forget(p.b)
+	if p.l.kernel != nil {
+		p.l.kernel.remove(p.b)
+	}
 	p.l.ports.give(p.b.Port)
 	p.b.stop()
 }
@@ -128,5 +159,15 @@ func (p *process) ProxyStatus() proc.ProxyStatus {
 	p.st.mu.Lock()
 	in := p.st.rot == inside
 	p.st.mu.Unlock()
-	return proc.ProxyStatus{Port: p.b.Port, Open: p.b.Open(), Served: p.b.Served(), InRotation: in}
+	return proc.ProxyStatus{Port: p.b.Port, Open: p.open(), Served: p.b.Served(), InRotation: in}
+}
+
+// open is what the worker has open: the connections or requests the
+// proxy gave it, and the connections the kernel steered to it.
+func (p *process) open() int64 {
+	n := p.b.Open()
+	if p.l.kernel != nil {
+		n += int64(p.l.kernel.held(p.b, p.PID()))
+	}
+	return n
 }

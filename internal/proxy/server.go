@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/batonhq/baton/internal/config"
+	"github.com/batonhq/baton/internal/proc"
 )
 
 // Server is one master's proxy over its listening sockets.
@@ -18,8 +19,10 @@ type Server struct {
 	Pool *Pool
 	kind config.ProxyKind
 	tcp  *TCP
-	http *HTTP
-	log  *slog.Logger
+	// kernel is --proxy tcp's rotation in the kernel; nil when off.
+	kernel *kernelRotation
+	http   *HTTP
+	log    *slog.Logger
 
 	mu      sync.Mutex
 	lns     []net.Listener
@@ -30,9 +33,12 @@ type Server struct {
 // Options configure a Server.
 type Options struct {
 	Kind          config.ProxyKind
-	ProxyProtocol int           // tcp only: 1 or 2, 0 for none
-	ReadyWait     time.Duration // how long a connection or request waits for a ready worker
-	Log           *slog.Logger
+	ProxyProtocol int // tcp only: 1 or 2, 0 for none
+	// Steer: tcp only, without a PROXY protocol header (which only the
+	// master can write): let the kernel hand connections to the workers.
+	Steer     bool
+	ReadyWait time.Duration // how long a connection or request waits for a ready worker
+	Log       *slog.Logger
 }
 
 // NewServer returns a proxy with an empty pool; it accepts nothing until Serve.
@@ -42,8 +48,38 @@ func NewServer(o Options) *Server {
 		s.http = NewHTTP(s.Pool, o.Log)
 	} else {
 		s.tcp = &TCP{Pool: s.Pool, ProxyProtocol: o.ProxyProtocol, Log: o.Log}
+		if o.Steer && o.ProxyProtocol == 0 {
+			s.kernel = newKernelRotation(o.Log)
+		}
 	}
 	return s
+}
+
+// Launcher returns the decorator of inner whose workers this proxy serves.
+func (s *Server) Launcher(inner proc.Launcher) *Launcher {
+	l := NewLauncher(inner, s.Pool, s.kind, s.log)
+	l.kernel = s.kernel
+	return l
+}
+
+// SteeredWorkers is how many workers the kernel steers to now.
+func (s *Server) SteeredWorkers() int {
+	if s.kernel == nil {
+		return 0
+	}
+	return s.kernel.steered()
+}
+
+// Steering says whether --proxy tcp hands connections over in the kernel
+// ("kernel, N of M workers"), or why not ("off: ..."); "" for http.
+func (s *Server) Steering() string {
+	if s.kernel == nil {
+		if s.kind == config.ProxyTCP {
+			return "off"
+		}
+		return ""
+	}
+	return s.kernel.status()
 }
 
 // Kind is tcp or http.
@@ -65,6 +101,9 @@ func (s *Server) Serve(files []*os.File) error {
 		s.lns = append(s.lns, ln)
 		s.serving.Add(1)
 		go s.serve(ln)
+	}
+	if s.kernel != nil {
+		s.kernel.start(files)
 	}
 	return nil
 }
@@ -88,6 +127,9 @@ func (s *Server) StopAccepting() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stopped = true
+	if s.kernel != nil {
+		s.kernel.stop()
+	}
 	for _, ln := range s.lns {
 		ln.Close()
 	}

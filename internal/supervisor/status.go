@@ -43,7 +43,13 @@ type ProxyStatus struct {
 	// Responses counts answers by status class ("2xx": n), http only.
 	Responses map[string]uint64 `json:"responses,omitempty"`
 	BytesIn   uint64            `json:"bytes_in"`  // client → worker (tcp)
-	BytesOut  uint64            `json:"bytes_out"` // worker → client (tcp)
+	BytesOut  uint64            `json:"bytes_out"` // worker → client (tcp), of the connections the master proxied
+	// Steering is --proxy tcp's kernel steering: "kernel, N of M workers"
+	// (N take new connections straight on their own listeners), or "off"
+	// and why.
+	Steering string `json:"steering,omitempty"`
+	// SteeredWorkers is how many workers the kernel steers to now.
+	SteeredWorkers int `json:"steered_workers"`
 }
 
 // MasterStatus is what the master adds about itself.

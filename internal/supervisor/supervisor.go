@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"syscall"
 	"time"
@@ -27,8 +28,10 @@ type Options struct {
 	// Compat reads the compatibility token; nil means none is used.
 	Compat func() (string, error)
 	// Carried over from the master this one replaced (an upgrade): the
-	// last generation it started and how many rollouts it ran.
+	// last generation it started, how many rollouts it ran, and how many
+	// workers it recycled, by cause.
 	Generation, Rollouts int
+	Recycled             map[Cause]int
 	// Memory reads the memory, in bytes, of each worker given by its pid
 	// (which is its process group's id), for --max-memory; a worker it
 	// cannot read is left out. MemoryKind names what it measures, for the
@@ -95,10 +98,13 @@ func New(opts Options) *Supervisor {
 		cfg: opts.Config, workers: map[int]*worker{}, allReady: make(chan struct{}),
 		nextGen: opts.Generation, rollouts: opts.Rollouts,
 		memory: opts.Memory, memoryKind: opts.MemoryKind, interval: opts.LimitsInterval, jitter: opts.Jitter,
-		recycling: map[int]*recycleJob{}, recycled: map[Cause]int{},
+		recycling: map[int]*recycleJob{}, recycled: maps.Clone(opts.Recycled),
 	}
 	if s.clock == nil {
 		s.clock = clock.Real{}
+	}
+	if s.recycled == nil {
+		s.recycled = map[Cause]int{}
 	}
 	if s.memory == nil {
 		s.memory, s.memoryKind = (&proc.GroupMemory{}).Read, DefaultMemoryKind

@@ -54,6 +54,9 @@ type Handover struct {
 	Rollouts    int             `json:"rollouts"`
 	Upgrades    int             `json:"upgrades"` // before this one
 	LastRollout json.RawMessage `json:"last_rollout,omitempty"`
+	// Recycled counts the workers recycled (--max-memory, --max-requests,
+	// --max-lifetime, --watchdog), by cause, as status shows them.
+	Recycled map[string]int `json:"recycled,omitempty"`
 	// The admin endpoint's socket (--admin), and the metrics' counters.
 	Admin   *HandoverSocket    `json:"admin,omitempty"`
 	Metrics map[string]float64 `json:"metrics,omitempty"`
