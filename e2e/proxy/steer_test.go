@@ -1,4 +1,4 @@
-package e2e
+package proxy
 
 import (
 	"bufio"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batonhq/baton/internal/e2etest"
 	"github.com/batonhq/baton/internal/supervisor"
 )
 
@@ -35,15 +36,15 @@ server.listen(Number(process.env.PORT), '127.0.0.1');
 // startSteered runs 2 steerApp workers behind --proxy tcp, or skips where
 // the kernel cannot steer (not root, no BPF sk_lookup): the proxy then
 // serves every connection, which the other proxy tests cover.
-func startSteered(t *testing.T, name string, args ...string) *master {
+func startSteered(t *testing.T, name string, args ...string) *e2etest.Master {
 	t.Helper()
 	nodeApp(t) // skips without Node
-	app := writeScript(t, t.TempDir(), "steer.js", steerApp)
-	m := startMaster(t, 2, append([]string{"--name", name, "-w", "2", "--mode", "proxy", "--proxy", "tcp", "-l", "127.0.0.1:0"},
+	app := e2etest.WriteScript(t, t.TempDir(), "steer.js", steerApp)
+	m := e2etest.StartMaster(t, 2, append([]string{"--name", name, "-w", "2", "--mode", "proxy", "--proxy", "tcp", "-l", "127.0.0.1:0"},
 		append(args, "--", "node", app)...)...)
 	var st supervisor.Status
-	waitFor(t, "both workers steered", 20*time.Second, func() bool {
-		st = m.status()
+	e2etest.WaitFor(t, "both workers steered", 20*time.Second, func() bool {
+		st = m.Status()
 		return st.Proxy != nil && (strings.HasPrefix(st.Proxy.Steering, "kernel, 2 of 2") || strings.HasPrefix(st.Proxy.Steering, "off"))
 	})
 	if strings.HasPrefix(st.Proxy.Steering, "off") {
@@ -68,8 +69,8 @@ func answer(t *testing.T, addr, query string) (pid, port int) {
 	return pid, port
 }
 
-func publicPort(t *testing.T, m *master) int {
-	_, p, err := net.SplitHostPort(m.addr())
+func publicPort(t *testing.T, m *e2etest.Master) int {
+	_, p, err := net.SplitHostPort(m.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,16 +87,16 @@ func TestProxyTCPSteeredRolloutsFailNothing(t *testing.T) {
 	m := startSteered(t, "steer")
 	want := publicPort(t, m)
 	for i := 0; i < 10; i++ {
-		if _, port := answer(t, m.addr(), ""); port != want {
+		if _, port := answer(t, m.Addr(), ""); port != want {
 			t.Fatalf("a connection reached the worker on port %d, want the public %d (steered in the kernel)", port, want)
 		}
 	}
-	l := proxyLoad(t, m.addr(), "POST", "/?sleep=20", 16) // Connection: close: a fresh connection per request
+	l := proxyLoad(t, m.Addr(), "POST", "/?sleep=20", 16) // Connection: close: a fresh connection per request
 	for i := 0; i < 6; i++ {
-		m.reload("")
+		m.Reload("")
 	}
-	res := l.stop(t)
-	st := m.status()
+	res := l.Stop(t)
+	st := m.Status()
 	if !strings.HasPrefix(st.Proxy.Steering, "kernel, 2 of 2") || st.Proxy.SteeredWorkers != 2 || st.Proxy.BytesIn > uint64(res.OK)*10 {
 		t.Fatalf("after 6 rollouts: steering %q, %d bytes proxied for %d requests", st.Proxy.Steering, st.Proxy.BytesIn, res.OK)
 	}
@@ -105,12 +106,12 @@ func TestProxyTCPSteeredRolloutsFailNothing(t *testing.T) {
 // With --steer off the master proxies every connection.
 func TestProxyTCPSteerOffProxiesEverything(t *testing.T) {
 	nodeApp(t)
-	app := writeScript(t, t.TempDir(), "steer.js", steerApp)
-	m := startMaster(t, 2, "--name", "steeroff", "-w", "2", "--mode", "proxy", "--proxy", "tcp", "--steer", "off", "-l", "127.0.0.1:0", "--", "node", app)
-	if st := m.status(); st.Proxy.Steering != "off" {
+	app := e2etest.WriteScript(t, t.TempDir(), "steer.js", steerApp)
+	m := e2etest.StartMaster(t, 2, "--name", "steeroff", "-w", "2", "--mode", "proxy", "--proxy", "tcp", "--steer", "off", "-l", "127.0.0.1:0", "--", "node", app)
+	if st := m.Status(); st.Proxy.Steering != "off" {
 		t.Fatalf("steering %q with --steer off", st.Proxy.Steering)
 	}
-	if _, port := answer(t, m.addr(), ""); port == publicPort(t, m) {
+	if _, port := answer(t, m.Addr(), ""); port == publicPort(t, m) {
 		t.Fatal("a connection reached the worker on the public port with --steer off")
 	}
 }
@@ -120,7 +121,7 @@ func TestProxyTCPSteerOffProxiesEverything(t *testing.T) {
 // answering on it) until the client closes it.
 func TestProxyTCPSteeredDrainWaitsForAnOpenConnection(t *testing.T) {
 	m := startSteered(t, "steerdrain", "--drain-timeout", "60s")
-	c, err := net.Dial("tcp", m.addr())
+	c, err := net.Dial("tcp", m.Addr())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,9 +145,9 @@ func TestProxyTCPSteeredDrainWaitsForAnOpenConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan int, 1)
-	go func() { _, _, code := m.baton("reload", "--name", "steerdrain"); done <- code }()
-	waitFor(t, "the old worker out of rotation, its connection open", 30*time.Second, func() bool {
-		for _, w := range m.status().Workers {
+	go func() { _, _, code := m.Baton("reload", "--name", "steerdrain"); done <- code }()
+	e2etest.WaitFor(t, "the old worker out of rotation, its connection open", 30*time.Second, func() bool {
+		for _, w := range m.Status().Workers {
 			if w.PID == old && w.Proxy != nil && !w.Proxy.InRotation && w.Proxy.Open >= 1 {
 				return true
 			}
@@ -155,7 +156,7 @@ func TestProxyTCPSteeredDrainWaitsForAnOpenConnection(t *testing.T) {
 	})
 	// New connections go to the new workers, the held one to the old.
 	for i := 0; i < 5; i++ {
-		if pid, _ := answer(t, m.addr(), ""); pid == old {
+		if pid, _ := answer(t, m.Addr(), ""); pid == old {
 			t.Fatalf("a new connection reached the draining worker %d", old)
 		}
 	}
@@ -171,7 +172,7 @@ func TestProxyTCPSteeredDrainWaitsForAnOpenConnection(t *testing.T) {
 	case <-time.After(50 * time.Second):
 		t.Fatal("the reload did not end once the held connection closed")
 	}
-	waitFor(t, "the old worker gone", 20*time.Second, func() bool { return !alive(old) })
+	e2etest.WaitFor(t, "the old worker gone", 20*time.Second, func() bool { return !e2etest.Alive(old) })
 }
 
 // A steered worker killed with -9 leaves the kernel's rotation with its
@@ -179,42 +180,42 @@ func TestProxyTCPSteeredDrainWaitsForAnOpenConnection(t *testing.T) {
 // the proxy, and none fails.
 func TestProxyTCPSteeredWorkerKilledLosesNoNewConnection(t *testing.T) {
 	m := startSteered(t, "steerkill")
-	victim := m.status().Workers[0].PID
+	victim := m.Status().Workers[0].PID
 	if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the killed worker gone", 10*time.Second, func() bool { return !alive(victim) })
+	e2etest.WaitFor(t, "the killed worker gone", 10*time.Second, func() bool { return !e2etest.Alive(victim) })
 	var slowest time.Duration
 	for i := 0; i < 50; i++ {
 		start := time.Now()
-		if pid, _ := answer(t, m.addr(), ""); pid == victim {
+		if pid, _ := answer(t, m.Addr(), ""); pid == victim {
 			t.Fatalf("answered by the killed worker %d", victim)
 		}
 		slowest = max(slowest, time.Since(start))
 	}
 	t.Logf("50 requests after the kill, the slowest took %v", slowest)
-	m.waitReady(2, 30*time.Second)
+	m.WaitReady(2, 30*time.Second)
 }
 
 // Go 1.24+ programs listen with Multipath TCP by default, which the
 // kernel cannot steer to: such workers stay on the proxy, and serve.
 func TestProxyTCPMultipathWorkersStayOnTheProxy(t *testing.T) {
-	m := startMaster(t, 2, "--name", "steermp", "-w", "2", "--mode", "proxy", "--proxy", "tcp", "-l", "127.0.0.1:0",
-		"--", helloBin, "-addr", "127.0.0.1:{port}")
-	st := m.status()
+	m := e2etest.StartMaster(t, 2, "--name", "steermp", "-w", "2", "--mode", "proxy", "--proxy", "tcp", "-l", "127.0.0.1:0",
+		"--", e2etest.HelloBin, "-addr", "127.0.0.1:{port}")
+	st := m.Status()
 	if strings.HasPrefix(st.Proxy.Steering, "off") {
 		t.Skipf("kernel steering is %s", st.Proxy.Steering)
 	}
 	for i := 0; i < 5; i++ {
-		if code, _ := httpGet(t, "http://"+m.addr()+"/"); code != 200 {
+		if code, _ := httpGet(t, "http://"+m.Addr()+"/"); code != 200 {
 			t.Fatalf("status %d", code)
 		}
 	}
-	st = m.status()
+	st = m.Status()
 	if st.Proxy.Steering != "kernel, 0 of 2 workers" || st.Proxy.BytesIn == 0 {
 		t.Fatalf("Multipath TCP workers: steering %q, %d bytes proxied", st.Proxy.Steering, st.Proxy.BytesIn)
 	}
-	if out := m.out.String(); !strings.Contains(out, "Multipath TCP") {
+	if out := m.Out.String(); !strings.Contains(out, "Multipath TCP") {
 		t.Fatalf("the log does not say why the workers stay on the proxy:\n%s", out)
 	}
 }
@@ -225,7 +226,7 @@ func TestProxyTCPMultipathWorkersStayOnTheProxy(t *testing.T) {
 // again and empties its queue it is steered to again.
 func TestProxyTCPSteeredStoppedWorkerIsBenched(t *testing.T) {
 	m := startSteered(t, "steerstop")
-	victim := m.status().Workers[0].PID
+	victim := m.Status().Workers[0].PID
 	if err := syscall.Kill(victim, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +237,7 @@ func TestProxyTCPSteeredStoppedWorkerIsBenched(t *testing.T) {
 	for i := 0; i < 24; i++ {
 		go func() {
 			defer func() { done <- struct{}{} }()
-			if resp, err := c.Get("http://" + m.addr() + "/"); err == nil {
+			if resp, err := c.Get("http://" + m.Addr() + "/"); err == nil {
 				resp.Body.Close()
 			}
 		}()
@@ -244,21 +245,21 @@ func TestProxyTCPSteeredStoppedWorkerIsBenched(t *testing.T) {
 	for i := 0; i < 24; i++ {
 		<-done
 	}
-	waitFor(t, "the stopped worker benched", 10*time.Second, func() bool {
-		return strings.HasPrefix(m.status().Proxy.Steering, "kernel, 1 of 2")
+	e2etest.WaitFor(t, "the stopped worker benched", 10*time.Second, func() bool {
+		return strings.HasPrefix(m.Status().Proxy.Steering, "kernel, 1 of 2")
 	})
 	for i := 0; i < 50; i++ {
-		if pid, _ := answer(t, m.addr(), ""); pid == victim {
+		if pid, _ := answer(t, m.Addr(), ""); pid == victim {
 			t.Fatalf("the stopped worker %d answered", victim)
 		}
 	}
 	if err := syscall.Kill(victim, syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the worker steered to again once it caught up", 20*time.Second, func() bool {
-		return strings.HasPrefix(m.status().Proxy.Steering, "kernel, 2 of 2")
+	e2etest.WaitFor(t, "the worker steered to again once it caught up", 20*time.Second, func() bool {
+		return strings.HasPrefix(m.Status().Proxy.Steering, "kernel, 2 of 2")
 	})
-	if out := m.out.String(); !strings.Contains(out, "accept queue is backing up") {
+	if out := m.Out.String(); !strings.Contains(out, "accept queue is backing up") {
 		t.Fatalf("the log does not say why the worker was benched:\n%s", out)
 	}
 }
