@@ -29,11 +29,12 @@ var reloads = reloadFigures{
 // throughput is "Throughput and p99" (bench/compare.sh).
 var throughput = throughputFigures{
 	// setup, requests/s, p99 ms, × direct, target (× direct, 0 = none)
-	Direct: rate{"direct (hello -addr)", 30221, 31.87, 1.00, 0},
+	Direct: rate{"direct (hello -addr)", 44034, 7.60, 1.00, 0},
 	Setups: []rate{
-		{"baton, inherited socket", 36563, 127.04, 1.21, 0.98},
-		{"baton --proxy tcp", 16950, 204.71, 0.56, 0.85},
-		{"baton --proxy http", 8885, 32.67, 0.29, 0.6},
+		{"baton, inherited socket", 48472, 7.30, 1.10, 0.98},
+		{"baton --proxy tcp, steered", 49034, 7.07, 1.11, 0.85},
+		{"baton --proxy tcp --steer off", 21036, 7.59, 0.48, 0.85},
+		{"baton --proxy http", 9926, 16.12, 0.23, 0.6},
 	},
 }
 
