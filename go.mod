@@ -1,16 +1,16 @@
 module github.com/batonhq/baton
 
-go 1.25.0
+go 1.24.0
 
 require (
-	github.com/cilium/ebpf v0.22.0
+	github.com/cilium/ebpf v0.21.0
 	github.com/pelletier/go-toml/v2 v2.4.3
 	github.com/prometheus/client_golang v1.23.2
 	github.com/prometheus/client_model v0.6.2
 	github.com/prometheus/common v0.66.1
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.10
-	golang.org/x/sys v0.43.0
+	golang.org/x/sys v0.41.0
 	k8s.io/api v0.33.4
 	sigs.k8s.io/yaml v1.4.0
 )
@@ -29,8 +29,8 @@ require (
 	github.com/prometheus/procfs v0.16.1 // indirect
 	github.com/x448/float16 v0.8.4 // indirect
 	go.yaml.in/yaml/v2 v2.4.2 // indirect
-	golang.org/x/net v0.48.0 // indirect
-	golang.org/x/text v0.32.0 // indirect
+	golang.org/x/net v0.46.0 // indirect
+	golang.org/x/text v0.30.0 // indirect
 	google.golang.org/protobuf v1.36.8 // indirect
 	gopkg.in/inf.v0 v0.9.1 // indirect
 	k8s.io/apimachinery v0.33.4 // indirect
