@@ -151,8 +151,9 @@ func TestEscapedProcessIsCountedAndPipesClosed(t *testing.T) {
 	marker := "baton-orphan-" + strconv.Itoa(os.Getpid())
 	before := countFDs(t)
 	flag := filepath.Join(o.NotifyDir, "escaped")
-	// The main process exits only once its child has left the group.
-	script := "setsid sh -c 'touch " + flag + "; sleep 300; : " + marker + "' & while [ ! -e " + flag + " ]; do sleep 0.01; done; exit 0"
+	// The main process exits only once its child has left the group and
+	// started its own child (the flag is written after the fork of sleep).
+	script := "setsid sh -c 'sleep 300 & touch " + flag + "; wait; : " + marker + "' & while [ ! -e " + flag + " ]; do sleep 0.01; done; exit 0"
 	_, _, exits := launch(t, o, Launch{ID: 1, Command: []string{"sh", "-c", script}})
 	e := waitExit(t, exits)
 	defer killByMarker(marker)
