@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -141,7 +142,7 @@ func TestChildrenListsOnlyThisProcessChildren(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	for _, list := range [][]int{children(), childrenByScan()} {
+	for _, list := range [][]int{Children(os.Getpid()), childrenByScan(os.Getpid())} {
 		found := false
 		for _, pid := range list {
 			found = found || pid == cmd.Process.Pid
@@ -152,6 +153,9 @@ func TestChildrenListsOnlyThisProcessChildren(t *testing.T) {
 		if !found {
 			t.Fatalf("child %d missing from %v", cmd.Process.Pid, list)
 		}
+	}
+	if d := Descendants(os.Getpid()); d[0] != os.Getpid() || !slices.Contains(d, cmd.Process.Pid) {
+		t.Fatalf("Descendants(self) = %v, want self first and child %d", d, cmd.Process.Pid)
 	}
 	if state, pgid, comm, ok := procStat(cmd.Process.Pid); !ok || state == 'Z' || pgid != syscall.Getpgrp() || comm != "sleep" {
 		t.Fatalf("procStat: %c %d %q %v", state, pgid, comm, ok)

@@ -84,7 +84,7 @@ func (r *reaper) sweep(kill bool) int {
 	r.sp.mu.Lock()
 	defer r.sp.mu.Unlock()
 	self, n := syscall.Getpgrp(), 0
-	for _, pid := range children() {
+	for _, pid := range Children(os.Getpid()) {
 		state, pgid, comm, ok := procStat(pid)
 		if !ok || r.sp.owns(pid) || pgid == self {
 			continue
@@ -114,13 +114,13 @@ func exitOfStatus(ws unix.WaitStatus) Exit {
 	return Exit{Code: ws.ExitStatus()}
 }
 
-// children lists this process's children, from every thread's
-// /proc/self/task/TID/children, or, on kernels without those files, from
+// Children lists pid's children, from every thread's
+// /proc/PID/task/TID/children, or, on kernels without those files, from
 // the parent pid of every process.
-func children() []int {
-	files, _ := filepath.Glob("/proc/self/task/*/children")
+func Children(pid int) []int {
+	files, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/children")
 	if len(files) == 0 {
-		return childrenByScan()
+		return childrenByScan(pid)
 	}
 	var out []int
 	for _, f := range files {
@@ -133,6 +133,15 @@ func children() []int {
 				out = append(out, pid)
 			}
 		}
+	}
+	return out
+}
+
+// Descendants is root and every process below it.
+func Descendants(root int) []int {
+	out := []int{root}
+	for i := 0; i < len(out); i++ {
+		out = append(out, Children(out[i])...)
 	}
 	return out
 }
@@ -155,9 +164,9 @@ func procStat(pid int) (state byte, pgid int, comm string, ok bool) {
 	return f[0][0], pgid, string(b[open+1 : end]), err == nil
 }
 
-// childrenByScan finds this process's children among all processes.
-func childrenByScan() []int {
-	self := strconv.Itoa(os.Getpid())
+// childrenByScan finds pid's children among all processes.
+func childrenByScan(pid int) []int {
+	parent := strconv.Itoa(pid)
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 	var out []int
 	for _, f := range stats {
@@ -167,7 +176,7 @@ func childrenByScan() []int {
 		}
 		i := bytes.LastIndexByte(b, ')')
 		fields := strings.Fields(string(b[i+1:]))
-		if i < 0 || len(fields) < 2 || fields[1] != self {
+		if i < 0 || len(fields) < 2 || fields[1] != parent {
 			continue
 		}
 		if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(f))); err == nil {

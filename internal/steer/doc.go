@@ -23,8 +23,8 @@
 //     leaves the map by itself (the kernel unlinks a closed socket).
 //   - [FindListener] and [Sockets.Held] (procnet.go, backlog.go): a
 //     worker's listening socket taken from its process tree with
-//     pidfd_getfd, and the connections it still holds (its socket fds in
-//     /proc, the sockets' states and ports from sock_diag), for the drain
-//     and status; the accept queues, for benching a worker that takes
-//     nothing.
+//     pidfd_getfd, and the connections it still holds (the socket fds
+//     in /proc of its processes, from proc.Descendants; the sockets'
+//     states and ports from sock_diag), for the drain and status; the
+//     accept queues, for benching a worker that takes nothing.
 package steer

@@ -1,8 +1,6 @@
 package steer
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,9 +9,11 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/batonhq/baton/internal/proc"
 )
 
-// TCP states in /proc/net/tcp.
+// TCP states, as sock_diag numbers them.
 const (
 	tcpSynRecv  = 0x03
 	tcpTimeWait = 0x06
@@ -37,63 +37,6 @@ func ReadSockets() (Sockets, error) {
 	var all Sockets
 	err := dumpTCP(^uint32(1<<tcpTimeWait), func(s socket) { all = append(all, s) })
 	return all, err
-}
-
-// Tree is a process and its descendants, from each task's children in
-// /proc (or, where the kernel has no such file, from every process's parent).
-func Tree(root int) []int {
-	out := []int{root}
-	for i := 0; i < len(out); i++ {
-		tasks, err := os.ReadDir(filepath.Join("/proc", strconv.Itoa(out[i]), "task"))
-		if err != nil {
-			continue
-		}
-		for _, task := range tasks {
-			b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(out[i]), "task", task.Name(), "children"))
-			if errors.Is(err, os.ErrNotExist) && i == 0 {
-				return treeByParents(root)
-			}
-			for _, f := range bytes.Fields(b) {
-				if pid, err := strconv.Atoi(string(f)); err == nil {
-					out = append(out, pid)
-				}
-			}
-		}
-	}
-	return out
-}
-
-// treeByParents is Tree from the parent of every process.
-func treeByParents(root int) []int {
-	children := map[int][]int{}
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// "pid (comm) state ppid ...": comm may hold spaces and parens.
-		i := bytes.LastIndexByte(b, ')')
-		if i < 0 {
-			continue
-		}
-		f := bytes.Fields(b[i+1:])
-		if len(f) < 2 {
-			continue
-		}
-		if ppid, err := strconv.Atoi(string(f[1])); err == nil {
-			children[ppid] = append(children[ppid], pid)
-		}
-	}
-	out := []int{root}
-	for i := 0; i < len(out); i++ {
-		out = append(out, children[out[i]]...)
-	}
-	return out
 }
 
 // socketFDs maps the socket inodes open in pids to one (pid, fd) each.
@@ -136,7 +79,7 @@ func FindListener(root, port int) Opener {
 		if err != nil {
 			return nil, err
 		}
-		fds := socketFDs(Tree(root))
+		fds := socketFDs(proc.Descendants(root))
 		for _, s := range socks {
 			if s.state != tcpListen || s.port != port {
 				continue
@@ -167,7 +110,7 @@ func FindListener(root, port int) Opener {
 // listener on listenPort, and handshakes under way to ports (which may
 // be for any worker: they are not told apart before accept).
 func (all Sockets) Held(root, listenPort int, ports []int) int {
-	fds := socketFDs(Tree(root))
+	fds := socketFDs(proc.Descendants(root))
 	n := 0
 	for _, s := range all {
 		if s.state == tcpSynRecv && slices.Contains(ports, s.port) {
