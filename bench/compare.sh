@@ -60,7 +60,7 @@ GOMAXPROCS=2 "$out/hello" -addr "127.0.0.1:$P" >/dev/null 2>&1 & direct=$!
 wait_up "$P"; measure direct "$P"; kill $direct; wait $direct 2>/dev/null || true; direct=
 P=$(port); start_baton "$P" -- "$out/hello"; measure "baton inherit" "$P"; stop_baton
 P=$(port); start_baton "$P" --mode proxy --proxy tcp -- "$out/hello" -addr "127.0.0.1:{port}"
-wait_steered cmp
+wait_steered "$out/baton" cmp
 measure "baton --proxy tcp" "$P"; stop_baton
 P=$(port); start_baton "$P" --mode proxy --proxy tcp --steer off -- "$out/hello" -addr "127.0.0.1:{port}"; measure "  --steer off" "$P"; stop_baton
 P=$(port); start_baton "$P" --mode proxy --proxy http -- "$out/hello" -addr "127.0.0.1:{port}"; measure "baton --proxy http" "$P"; stop_baton

@@ -12,14 +12,14 @@ build_binaries() {
   go build -o "$1/hello" ./examples/hello
 }
 
-# wait_steered NAME: until master NAME's --proxy tcp steers both its
-# workers in the kernel (at most 10 s; it stays off when not root), then
-# print its steering line.
+# wait_steered BATON NAME: until master NAME's --proxy tcp steers both
+# its workers in the kernel (at most 10 s; it stays off when not root),
+# then print its steering line.
 wait_steered() {
   local i
   for i in $(seq 50); do
-    "$out/baton" status --name "$1" | grep -q '^steering: kernel, 2 of 2' && break
+    "$1" status --name "$2" | grep -q '^steering: kernel, 2 of 2' && break
     sleep 0.2
   done
-  "$out/baton" status --name "$1" | grep '^steering' || true
+  "$1" status --name "$2" | grep '^steering' || true
 }

@@ -48,7 +48,7 @@ for mode in "tcp" "tcp --steer off" "http"; do
   "$out/baton" run --name sc -w 2 -l "127.0.0.1:$P" --mode proxy --proxy $mode -- "$out/hello" -addr "127.0.0.1:{port}" >"$out/baton.log" 2>&1 &
   master=$!
   wait_up "$P"
-  [ "$mode" = tcp ] && wait_steered sc >&2
+  [ "$mode" = tcp ] && wait_steered "$out/baton" sc >&2
   workers=$(pgrep -d, -f "$out/hello -addr 127.0.0.1:[0-9]")
   measure "--proxy $mode: the master" "$P" "$master"
   measure "--proxy $mode: the 2 workers" "$P" "$workers"
