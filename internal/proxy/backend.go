@@ -26,6 +26,9 @@ type Backend struct {
 	// Transport is this backend's own upstream transport (http), so its
 	// idle connections can be closed alone when it drains.
 	Transport *http.Transport
+	// upstream carries its plain requests (upstream.go); Transport the
+	// upgrades and streamed bodies.
+	upstream *upstream
 
 	// --max-requests: reached is called once served reaches limit.
 	limit   atomic.Uint64
@@ -36,6 +39,24 @@ type Backend struct {
 // NewBackend describes the worker with launch id id listening on port.
 func NewBackend(id, slot, port int) *Backend {
 	return &Backend{ID: id, Slot: slot, Port: port, Addr: "127.0.0.1:" + strconv.Itoa(port), idle: make(chan struct{}, 1), gone: make(chan struct{})}
+}
+
+// NewHTTPBackend is NewBackend with the upstream clients of --proxy http.
+func NewHTTPBackend(id, slot, port int) *Backend {
+	b := NewBackend(id, slot, port)
+	b.Transport, b.upstream = NewTransport(), newUpstream(b.Addr)
+	return b
+}
+
+// closeIdle closes its idle upstream connections (--proxy http) and
+// keeps none from now on.
+func (b *Backend) closeIdle() {
+	if b.Transport != nil {
+		b.Transport.CloseIdleConnections()
+	}
+	if b.upstream != nil {
+		b.upstream.retire()
+	}
 }
 
 // Open is how many connections or requests it has open now.

@@ -44,9 +44,8 @@ func httpBackend(t testing.TB, h http.Handler) *Backend {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	nextID++
-	b := NewBackend(nextID, nextID, portOf(t, srv.Listener.Addr().String()))
-	b.Transport = NewTransport()
-	t.Cleanup(b.Transport.CloseIdleConnections)
+	b := NewHTTPBackend(nextID, nextID, portOf(t, srv.Listener.Addr().String()))
+	t.Cleanup(b.closeIdle)
 	return b
 }
 
@@ -60,8 +59,7 @@ func deadBackend(t *testing.T) *Backend {
 	port := portOf(t, ln.Addr().String())
 	ln.Close()
 	nextID++
-	b := NewBackend(nextID, nextID, port)
-	b.Transport = NewTransport()
+	b := NewHTTPBackend(nextID, nextID, port)
 	return b
 }
 

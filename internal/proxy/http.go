@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -51,7 +52,8 @@ func NewHTTP(pool *Pool, logger *slog.Logger) *HTTP {
 			streamAtOnce(resp)
 			return nil
 		},
-		ErrorLog: log.New(discard{}, "", 0),
+		ErrorLog:   log.New(discard{}, "", 0),
+		BufferPool: &copyBuffers{},
 	}
 	h.server = &http.Server{
 		Handler: h.closing(rp), ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: clientIdleTimeout,
@@ -138,6 +140,19 @@ func (h *HTTP) Shutdown(ctx context.Context) error {
 
 // Close closes every client connection at once.
 func (h *HTTP) Close() error { return h.server.Close() }
+
+// copyBuffers lends the reverse proxy its 32 KiB buffers for copying
+// response bodies, which it would otherwise allocate for every response.
+type copyBuffers struct{ pool sync.Pool }
+
+func (c *copyBuffers) Get() []byte {
+	if b, ok := c.pool.Get().(*[]byte); ok {
+		return *b
+	}
+	return make([]byte, 32<<10)
+}
+
+func (c *copyBuffers) Put(b []byte) { c.pool.Put(&b) }
 
 type discard struct{}
 

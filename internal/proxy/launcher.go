@@ -47,7 +47,7 @@ func (l *Launcher) Launch(spec proc.Launch, onNotify func(wire.Notify), onExit f
 	spec.Command = withPort(spec.Command, port)
 	b := NewBackend(spec.ID, spec.Slot, port)
 	if l.Kind == config.ProxyHTTP {
-		b.Transport = NewTransport()
+		b = NewHTTPBackend(spec.ID, spec.Slot, port)
 	}
 	p := newProcess(l, b, spec)
 	p.onNotify = onNotify

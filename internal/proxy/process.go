@@ -113,9 +113,7 @@ func (p *process) drainThenSignal(sig syscall.Signal) {
 	if p.l.kernel != nil {
 		done = p.l.kernel.waitHeld(p.b, p.PID(), deadline) && done
 	}
-	if p.b.Transport != nil {
-		p.b.Transport.CloseIdleConnections()
-	}
+	p.b.closeIdle()
 	if left := p.open(); !done {
 		p.l.Log.Warn("proxy: --drain-timeout passed with connections open: stop signal sent anyway",
 			"slot", p.b.Slot, "pid", p.PID(), "open", left, "drain_timeout", p.spec.DrainTimeout.String())

@@ -83,6 +83,10 @@ func (r *retrier) send(req *http.Request, b *Backend, body *replayBody) (*http.R
 	u.Scheme, u.Host = "http", b.Addr
 	out.URL = &u
 	out.Body = body.next()
+	if b.upstream != nil && fastPath(req, body) {
+		resp, err := b.upstream.roundTrip(out, a, body.next)
+		return resp, a, err
+	}
 	resp, err := b.Transport.RoundTrip(out)
 	return resp, a, err
 }
