@@ -2,6 +2,7 @@
 # Side by side, in one run (the machine is shared and noisy: read the
 # ratios): (1) throughput and p99 of the same app served directly, under
 # baton with inherited sockets, behind --proxy tcp and behind --proxy http,
+# and, for reference, behind nginx and HAProxy as HTTP reverse proxies,
 # median of 3 wrk runs each; (2) failed requests over N reloads under wrk
 # keep-alive load (wrk never retries): baton inherit (examples/hello),
 # baton --proxy http and PM2 cluster mode running the same plain Node app
@@ -9,7 +10,7 @@
 #
 #   bench/compare.sh [RELOADS] [SECONDS]        default: 20 10
 #
-# Installs wrk from Debian and PM2 from npm when missing. Loopback only.
+# Installs wrk, nginx and HAProxy from Debian and PM2 from npm when missing. Loopback only.
 #
 # The Go example listens with plain TCP in every row (GODEBUG=multipathtcp=0):
 # Go 1.24+ listens with Multipath TCP by default, which the kernel cannot
@@ -20,6 +21,8 @@ export GODEBUG=multipathtcp=0
 cd "$(dirname "$0")/.."
 reloads=${1:-20}; secs=${2:-10}
 command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
+command -v nginx >/dev/null || apt-get install -y nginx-light >/dev/null 2>&1 || echo "nginx could not be installed: its row is skipped" >&2
+command -v haproxy >/dev/null || apt-get install -y haproxy >/dev/null 2>&1 || echo "haproxy could not be installed: its row is skipped" >&2
 command -v pm2 >/dev/null || npm install -g pm2 >/dev/null 2>&1 || echo "pm2 could not be installed from npm: its row is skipped" >&2
 out=$(mktemp -d)
 export XDG_RUNTIME_DIR=$out/run PM2_HOME=$out/pm2
@@ -28,6 +31,8 @@ cleanup() {
   "$out/baton" stop --name cmp >/dev/null 2>&1 || true
   command -v pm2 >/dev/null && pm2 kill >/dev/null 2>&1 || true
   [ -n "${direct:-}" ] && kill "$direct" 2>/dev/null || true
+  [ -n "${peer:-}" ] && kill "$peer" 2>/dev/null || true
+  [ -n "${apps:-}" ] && kill $apps 2>/dev/null || true
   rm -rf "$out"
 }
 trap cleanup EXIT
@@ -64,6 +69,54 @@ wait_steered "$out/baton" cmp
 measure "baton --proxy tcp" "$P"; stop_baton
 P=$(port); start_baton "$P" --mode proxy --proxy tcp --steer off -- "$out/hello" -addr "127.0.0.1:{port}"; measure "  --steer off" "$P"; stop_baton
 P=$(port); start_baton "$P" --mode proxy --proxy http -- "$out/hello" -addr "127.0.0.1:{port}"; measure "baton --proxy http" "$P"; stop_baton
+
+# What a C reverse proxy gets on the same machine, as operators run them
+# (a process or thread per core, keep-alive to the app): the same two
+# example servers behind nginx and HAProxy in HTTP mode.
+A=$(port); B=$(port)
+GOMAXPROCS=2 "$out/hello" -addr "127.0.0.1:$A" >/dev/null 2>&1 & apps="$!"
+GOMAXPROCS=2 "$out/hello" -addr "127.0.0.1:$B" >/dev/null 2>&1 & apps="$apps $!"
+wait_up "$A"; wait_up "$B"
+if command -v nginx >/dev/null; then
+  P=$(port)
+  cat >"$out/nginx.conf" <<EOF
+worker_processes auto;
+daemon off;
+pid $out/nginx.pid;
+error_log $out/nginx.err;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  upstream app { server 127.0.0.1:$A; server 127.0.0.1:$B; keepalive 128; }
+  server {
+    listen 127.0.0.1:$P;
+    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+EOF
+  nginx -c "$out/nginx.conf" & peer=$!
+  wait_up "$P"; measure "nginx proxy_pass" "$P"; kill $peer; wait $peer 2>/dev/null || true; peer=
+fi
+if command -v haproxy >/dev/null; then
+  P=$(port)
+  cat >"$out/haproxy.cfg" <<EOF
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+frontend f
+  bind 127.0.0.1:$P
+  default_backend app
+backend app
+  http-reuse always
+  server a 127.0.0.1:$A
+  server b 127.0.0.1:$B
+EOF
+  haproxy -f "$out/haproxy.cfg" -db >/dev/null 2>&1 & peer=$!
+  wait_up "$P"; measure "HAProxy (http mode)" "$P"; kill $peer; wait $peer 2>/dev/null || true; peer=
+fi
+kill $apps; wait $apps 2>/dev/null || true; apps=
 
 echo "== 2. failed requests over $reloads reloads, wrk 2 threads 16 keep-alive connections"
 printf "%-40s %10s %8s\n" setup requests failed

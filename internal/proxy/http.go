@@ -10,6 +10,7 @@ import (
 	"net/http/httputil"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -25,21 +26,32 @@ const (
 
 // HTTP is the --proxy http reverse proxy: HTTP/1.1 from clients, each
 // request to a ready worker, streaming flushed at once, upgrades
-// (WebSocket) passed through.
+// (WebSocket) passed through. Plain requests are answered by the front
+// (front.go); the others by net/http's server and httputil.ReverseProxy,
+// on the connections the front hands over.
 type HTTP struct {
 	Pool *Pool
 	Log  *slog.Logger
 
+	rt       *retrier
+	buffers  *copyBuffers
 	draining atomic.Bool
 	server   *http.Server
+	handoff  *handoffListener
+	start    sync.Once
+
+	mu     sync.Mutex
+	conns  map[*frontConn]struct{} // the front's client connections
+	closed bool
 }
 
 // NewHTTP returns the proxy over pool.
 func NewHTTP(pool *Pool, logger *slog.Logger) *HTTP {
-	h := &HTTP{Pool: pool, Log: logger}
+	h := &HTTP{Pool: pool, Log: logger, rt: &retrier{pool: pool}, buffers: &copyBuffers{},
+		handoff: newHandoffListener(), conns: map[*frontConn]struct{}{}}
 	rp := &httputil.ReverseProxy{
 		Rewrite:   rewrite,
-		Transport: &retrier{pool: pool},
+		Transport: h.rt,
 		// 0 here, with streamAtOnce below, rather than -1: -1 costs every
 		// response a timer goroutine and a write of the headers alone
 		// before the body's own (8.7 against 7.6 system calls a request
@@ -53,7 +65,7 @@ func NewHTTP(pool *Pool, logger *slog.Logger) *HTTP {
 			return nil
 		},
 		ErrorLog:   log.New(discard{}, "", 0),
-		BufferPool: &copyBuffers{},
+		BufferPool: h.buffers,
 	}
 	h.server = &http.Server{
 		Handler: h.closing(rp), ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: clientIdleTimeout,
@@ -117,15 +129,33 @@ func (h *HTTP) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 // Serve answers on ln until the proxy is shut down.
 func (h *HTTP) Serve(ln net.Listener) error {
-	if err := h.server.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
-		return err
+	h.start.Do(func() { go func() { _ = h.server.Serve(h.handoff) }() })
+	var backoff time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+				errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM) {
+				// Out of descriptors or memory for a moment: as net/http does.
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				h.Log.Warn("proxy: accept", "err", err, "retry_in", backoff.String())
+				time.Sleep(backoff)
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		go h.serveFront(nc)
 	}
-	return nil
 }
 
-// Shutdown stops accepting, answers with Connection: close for a short
-// linger, then closes idle client connections and waits (until ctx ends)
-// for the requests in flight.
+// Shutdown answers with Connection: close for a short linger, then closes
+// idle client connections and waits (until ctx ends) for the requests in
+// flight.
 func (h *HTTP) Shutdown(ctx context.Context) error {
 	if !h.draining.Swap(true) {
 		t := time.NewTimer(drainLinger)
@@ -135,11 +165,38 @@ func (h *HTTP) Shutdown(ctx context.Context) error {
 		}
 		t.Stop()
 	}
-	return h.server.Shutdown(ctx)
+	served := make(chan error, 1)
+	go func() { served <- h.server.Shutdown(ctx) }()
+	for wait := time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		h.closeIdleFront()
+		h.mu.Lock()
+		left := len(h.conns)
+		h.mu.Unlock()
+		if left == 0 {
+			break
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+	}
+	return <-served
 }
 
 // Close closes every client connection at once.
-func (h *HTTP) Close() error { return h.server.Close() }
+func (h *HTTP) Close() error {
+	h.mu.Lock()
+	h.closed = true
+	for c := range h.conns {
+		c.nc.Close()
+	}
+	h.mu.Unlock()
+	h.handoff.Close()
+	return h.server.Close()
+}
 
 // copyBuffers lends the reverse proxy its 32 KiB buffers for copying
 // response bodies, which it would otherwise allocate for every response.
