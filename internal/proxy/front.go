@@ -90,14 +90,16 @@ func (h *HTTP) serveFront(nc net.Conn) {
 			return // the drain closes idle connections
 		}
 		_ = nc.SetReadDeadline(time.Now().Add(readHeaderTimeout))
-		req, take := c.readRequest()
-		if req == nil {
-			if take {
-				c.badRequest()
-			} else {
-				handed = true
-				h.handOver(nc, c.pending())
-			}
+		req, handover, bad := c.readRequest()
+		switch {
+		case bad:
+			c.badRequest()
+			return
+		case handover != nil:
+			handed = true
+			h.handOver(nc, handover)
+			return
+		case req == nil:
 			return
 		}
 		keep, err := c.answer(req)
@@ -112,63 +114,61 @@ func (h *HTTP) serveFront(nc net.Conn) {
 }
 
 // readRequest reads the next request's head. It returns the request when
-// the front takes it; nil and take=false to hand the connection over
-// (c.pending has what was read), nil and take=true for a request that is
-// not HTTP.
-func (c *frontConn) readRequest() (req *http.Request, take bool) {
-	head, ok := c.peekHead()
-	if !ok {
-		return nil, false
+// the front takes it; else, to hand the connection over, what was read
+// of it (handover), or bad for what is not an HTTP request.
+func (c *frontConn) readRequest() (req *http.Request, handover []byte, bad bool) {
+	head, err := c.peekHead()
+	if err != nil {
+		return nil, nil, false // the client left, or its head's deadline passed
+	}
+	if head == nil {
+		return nil, c.buffered(nil), false
 	}
 	c.head = append(c.head[:0], head...)
-	req, err := http.ReadRequest(c.br)
+	req, err = http.ReadRequest(c.br)
 	if err != nil {
-		return nil, true
+		return nil, nil, true
 	}
 	if !plainRequest(req) || !oneHost(c.head) {
-		return nil, false
+		return nil, c.buffered(c.head), false
 	}
 	if req.ContentLength > 0 {
 		body := make([]byte, req.ContentLength)
 		if _, err := io.ReadFull(req.Body, body); err != nil {
-			return nil, true
+			return nil, nil, true
 		}
 		req.Body = io.NopCloser(bytes.NewReader(body))
 	}
-	return req, true
+	return req, nil, false
 }
 
 // peekHead returns the buffered head of the next request, reading until
-// its empty line; false when it does not fit in the buffer or the client
-// stopped sending.
-func (c *frontConn) peekHead() ([]byte, bool) {
+// its empty line; nil when it does not fit in the buffer; an error when
+// the client stopped sending.
+func (c *frontConn) peekHead() ([]byte, error) {
 	for n := 1; ; {
-		buf, err := c.br.Peek(n)
-		if err != nil {
-			return nil, false
+		if _, err := c.br.Peek(n); err != nil {
+			return nil, err
 		}
-		buf, _ = c.br.Peek(c.br.Buffered())
+		buf, _ := c.br.Peek(c.br.Buffered())
 		if i := bytes.Index(buf, []byte("\n\r\n")); i >= 0 {
-			return buf[:i+3], true
+			return buf[:i+3], nil
 		}
 		if i := bytes.Index(buf, []byte("\n\n")); i >= 0 {
-			return buf[:i+2], true
+			return buf[:i+2], nil
 		}
 		if len(buf) >= frontBuffer {
-			return nil, false
+			return nil, nil
 		}
 		n = len(buf) + 1
 	}
 }
 
-// pending is what was read from the client and not answered: for the
-// net/http server to read first.
-func (c *frontConn) pending() []byte {
+// buffered is head followed by what the client sent that was not read
+// yet: for the net/http server to read first.
+func (c *frontConn) buffered(head []byte) []byte {
 	rest, _ := c.br.Peek(c.br.Buffered())
-	if len(c.head) > 0 && c.state.Load() == frontActive {
-		return append(append([]byte{}, c.head...), rest...)
-	}
-	return append([]byte{}, rest...)
+	return append(append(make([]byte, 0, len(head)+len(rest)), head...), rest...)
 }
 
 // plainRequest: what the front answers itself. Everything else goes to
@@ -223,6 +223,7 @@ func (c *frontConn) answer(in *http.Request) (keep bool, err error) {
 			return false, errors.New("the client went away")
 		}
 		h.Log.Debug("proxy: request failed", "method", in.Method, "path", in.URL.Path, "err", err)
+		keep = keep && !h.draining.Load()
 		code, text := http.StatusBadGateway, "502 the worker failed to answer\n"
 		if noWorker(err) {
 			code, text = http.StatusServiceUnavailable, "503 no worker is ready\n"
@@ -232,7 +233,7 @@ func (c *frontConn) answer(in *http.Request) (keep bool, err error) {
 	}
 	defer resp.Body.Close() // respond closed it, unless it failed
 	h.Pool.counters.CountResponse(resp.StatusCode)
-	return c.respond(in, resp, keep)
+	return c.respond(in, resp, keep && !h.draining.Load()) // a drain that began meanwhile
 }
 
 // outgoing is the request as the worker gets it, as the reverse proxy
@@ -401,7 +402,7 @@ func (c *frontConn) stream(resp *http.Response, chunked bool) error {
 // it waits, in the same call, for the client's next request, with the
 // client's idle timeout.
 func (c *frontConn) finish(keep bool) error {
-	if !keep {
+	if !keep || c.br.Buffered() > 0 { // a pipelined request is read already
 		_, err := c.nc.Write(c.out.Bytes())
 		return err
 	}
@@ -641,3 +642,17 @@ func (l *handoffListener) Close() error {
 }
 
 func (l *handoffListener) Addr() net.Addr { return l.addr }
+
+// activeFront is how many of the front's client connections are
+// answering a request now.
+func (h *HTTP) activeFront() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for c := range h.conns {
+		if c.state.Load() == frontActive {
+			n++
+		}
+	}
+	return n
+}
