@@ -12,9 +12,15 @@
 //   - [TCP] (tcp.go, proxyproto.go): L4 forwarding with io.Copy between
 //     unwrapped *net.TCPConn (Linux splices), half-close with CloseWrite,
 //     optional PROXY protocol v1/v2 header.
-//   - [HTTP] (http.go, transport.go, body.go): an HTTP/1.1 reverse proxy
-//     on httputil.ReverseProxy, one upstream Transport per backend, with
-//     retries on another worker when that cannot replay a request twice.
+//   - [HTTP] (http.go, front.go, upstream.go, transport.go, body.go): an
+//     HTTP/1.1 reverse proxy. Its front reads each client connection and
+//     answers plain requests itself, each through its backend's own
+//     keep-alive client (upstream.go), in one goroutine per connection;
+//     it hands a connection whose request is not plain (an upgrade, a
+//     streamed or large body, Expect, HTTP/1.0) to net/http's server and
+//     httputil.ReverseProxy, over one upstream Transport per backend.
+//     Both retry on another worker when that cannot replay a request
+//     twice (transport.go).
 //   - [Launcher] (launcher.go, process.go, probe.go, port.go): a
 //     proc.Launcher decorator that gives each worker a free loopback port
 //     ($PORT, or --port-env, and {port} in its arguments), probes its

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -75,6 +76,9 @@ func (h *HTTP) serveFront(nc net.Conn) {
 	}
 	handed := false
 	defer func() {
+		if r := recover(); r != nil { // one client's connection, never the master
+			h.Log.Error("proxy: panic serving a client connection", "panic", r, "stack", string(debug.Stack()))
+		}
 		h.untrack(c)
 		if !handed {
 			nc.Close()
