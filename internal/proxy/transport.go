@@ -55,7 +55,7 @@ func (r *retrier) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	defer body.close()
-	tried := map[*Backend]bool{}
+	var tried map[*Backend]bool // made at the first retry
 	for n := 1; ; n++ {
 		b, err := r.pool.Pick(req.Context(), tried)
 		if err != nil {
@@ -70,6 +70,9 @@ func (r *retrier) RoundTrip(req *http.Request) (*http.Response, error) {
 		if n >= maxAttempts || !retryable(req, a, body, err) {
 			return nil, err
 		}
+		if tried == nil {
+			tried = map[*Backend]bool{}
+		}
 		tried[b] = true
 		r.pool.counters.Retries.Add(1)
 	}
@@ -78,15 +81,16 @@ func (r *retrier) RoundTrip(req *http.Request) (*http.Response, error) {
 // send makes one attempt on b.
 func (r *retrier) send(req *http.Request, b *Backend, body *replayBody) (*http.Response, *attempt, error) {
 	a := &attempt{}
-	out := req.WithContext(httptrace.WithClientTrace(req.Context(), a.trace()))
 	u := *req.URL
 	u.Scheme, u.Host = "http", b.Addr
-	out.URL = &u
-	out.Body = body.next()
 	if b.upstream != nil && fastPath(req, body) {
-		resp, err := b.upstream.roundTrip(out, a, body.next)
+		out := *req // the upstream client records the attempt's progress itself
+		out.URL, out.Body = &u, body.next()
+		resp, err := b.upstream.roundTrip(&out, a, body.next)
 		return resp, a, err
 	}
+	out := req.WithContext(httptrace.WithClientTrace(req.Context(), a.trace()))
+	out.URL, out.Body = &u, body.next()
 	resp, err := b.Transport.RoundTrip(out)
 	return resp, a, err
 }
