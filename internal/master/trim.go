@@ -2,15 +2,14 @@ package master
 
 import "github.com/batonhq/baton/internal/pagetrim"
 
-// trimBuffer is how many events the page trimmer may fall behind by; it
-// only looks for the end of a rollout.
+// trimBuffer is how many events the trimmer may fall behind by; it only
+// looks for the end of a rollout.
 const trimBuffer = 64
 
-// startTrim subscribes the page trimmer to the event stream and starts
-// it: once every worker is first ready, and after each rollout, the
-// master drops from its page tables the pages of the baton binary that
-// start-up and the rollout touched (package pagetrim). They stay in the
-// page cache; the ones still used come back as minor faults.
+// startTrim subscribes the trimmer to the event stream and starts it:
+// once every worker is first ready, and after each rollout, the master
+// drops from its page tables the pages of the baton binary that start-up
+// and the rollout touched (trimPages).
 func (m *Master) startTrim() {
 	sub := m.bus.Subscribe(trimBuffer)
 	allReady := m.sup.AllReady()
@@ -32,8 +31,10 @@ func (m *Master) startTrim() {
 	}()
 }
 
-// trimPages trims the master's file pages; a failure costs only memory,
-// so it is logged at debug level.
+// trimPages drops the master's clean pages of read-only file mappings
+// (package pagetrim): they stay in the page cache, and the ones still used
+// come back as minor faults. A failure costs only memory, so it is logged
+// at debug level.
 func (m *Master) trimPages(after string) {
 	r, err := pagetrim.Self()
 	if err != nil {

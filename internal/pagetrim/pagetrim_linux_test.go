@@ -115,3 +115,13 @@ func TestSelfKeepsWritableMappings(t *testing.T) {
 		t.Errorf("after Self: %d bytes of a writable mapping resident, want all %d kept", got, testSize)
 	}
 }
+
+// BenchmarkSelf is the cost of one trim of this test process (reading
+// /proc/self/smaps and the madvise calls), without the faults after it.
+func BenchmarkSelf(b *testing.B) {
+	for b.Loop() {
+		if _, err := Self(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
