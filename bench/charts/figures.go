@@ -45,16 +45,19 @@ var footprint = footprintFigures{
 	TargetWorkers: 64,
 	Rows: []footprintRow{
 		// workers, master RSS MB, OS threads
-		{1, 15.6, 9},
-		{4, 15.6, 9},
-		{16, 16.7, 10},
-		{64, 20.6, 10},
-		{256, 33.2, 10},
+		{1, 9.8, 9},
+		{4, 9.5, 9},
+		{16, 10.3, 9},
+		{64, 16.0, 10},
+		{256, 27.5, 10},
 	},
 	// OS threads the same script measured before the master waited on
 	// pidfds (one thread blocked in wait4 per worker), from the bullet
 	// under the table. Drop this once it stops being news.
 	ThreadsBefore: map[int]int{64: 72, 256: 265},
+	// The master's RSS the same script measured an hour before it trimmed
+	// its binary's pages, from the paragraph under the table.
+	RSSBefore: map[int]float64{1: 16.2, 4: 16.5, 16: 17.5, 64: 21.5, 256: 34.8},
 }
 
 // drain is the e2e row of "Draining: package worker against plain
@@ -112,6 +115,7 @@ type footprintFigures struct {
 	TargetWorkers int
 	Rows          []footprintRow
 	ThreadsBefore map[int]int // by worker count
+	RSSBefore     map[int]float64
 }
 
 type footprintRow struct {

@@ -19,6 +19,9 @@ type panel struct {
 	NowText    string    // the line's legend, shown with BeforeText
 	Target     float64   // a dashed line, when TargetText is set
 	TargetText string
+	// LegendTop puts the legend (with the target's text as its last row)
+	// at the top of the panel instead of halfway up.
+	LegendTop bool
 }
 
 // footprintChart draws the master's RSS (with its target) and its OS
@@ -28,7 +31,7 @@ func footprintChart(f footprintFigures) *canvas {
 	title := "The master's footprint by worker count"
 	c := newCanvas(w, h, title, footprintDesc(title, f))
 	c.heading(barPad, title, "bench/footprint.sh: the master supervising examples/hello workers, no load")
-	var rss, threads, before []float64
+	var rss, threads, before, rssBefore []float64
 	var rssLabels, threadLabels []string
 	var rssTones, threadTones []tone
 	workers := make([]string, 0, len(f.Rows))
@@ -44,6 +47,11 @@ func footprintChart(f footprintFigures) *canvas {
 		threads = append(threads, float64(r.Threads))
 		threadLabels = append(threadLabels, strconv.Itoa(r.Threads))
 		threadTones = append(threadTones, toneGood)
+		rb, ok := f.RSSBefore[r.Workers]
+		if !ok {
+			rb = -1
+		}
+		rssBefore = append(rssBefore, rb)
 		b, ok := f.ThreadsBefore[r.Workers]
 		if !ok {
 			b = -1
@@ -53,6 +61,8 @@ func footprintChart(f footprintFigures) *canvas {
 	left := panel{
 		Title: "master RSS, MB", X: 64, Y: 96, W: 290, H: 200,
 		Values: rss, Labels: rssLabels, Tones: rssTones,
+		Before: rssBefore, BeforeText: "before: start-up pages kept",
+		NowText: "now: trimmed once the workers are ready", LegendTop: true,
 		Target:     f.TargetRSSMB,
 		TargetText: fmt.Sprintf("target ≤ %s MB at %d workers: %s", fixed(f.TargetRSSMB, 0), f.TargetWorkers, rssVerdict(f)),
 	}
@@ -74,7 +84,11 @@ func footprintChart(f footprintFigures) *canvas {
 func footprintDesc(title string, f footprintFigures) string {
 	var rss, threads []string
 	for _, r := range f.Rows {
-		rss = append(rss, fmt.Sprintf("%s MB with %d", fixed(r.RSSMB, 1), r.Workers))
+		m := fmt.Sprintf("%s MB with %d", fixed(r.RSSMB, 1), r.Workers)
+		if b, ok := f.RSSBefore[r.Workers]; ok {
+			m += fmt.Sprintf(" (%s before)", fixed(b, 1))
+		}
+		rss = append(rss, m)
 		t := fmt.Sprintf("%d with %d", r.Threads, r.Workers)
 		if b, ok := f.ThreadsBefore[r.Workers]; ok {
 			t += fmt.Sprintf(" (%d before)", b)
@@ -124,7 +138,9 @@ func (p panel) draw(c *canvas, xLabels []string) {
 	if p.TargetText != "" {
 		y := p.yAt(p.Target, top)
 		c.line(p.X, y, p.X+p.W, y, colorTarget, 1.5, "6 4")
-		c.text(p.X+p.W, y+15, p.TargetText, textStyle{size: 11, color: colorTarget, anchor: "end"})
+		if !p.LegendTop {
+			c.text(p.X+p.W, y+15, p.TargetText, textStyle{size: 11, color: colorTarget, anchor: "end"})
+		}
 	}
 	xy := make([]float64, 0, 2*n)
 	for i, v := range p.Values {
@@ -172,12 +188,20 @@ func (p panel) drawBefore(c *canvas, top float64) {
 		c.circle(x, y, 4, colorNeutral, true)
 		c.text(x-9, y+4, fixed(v, 0), textStyle{size: 11, color: colorMuted, anchor: "end"})
 	}
-	// Halfway up, where the flat line and the late points leave room.
+	// Halfway up, where the flat line and the late points leave room; or
+	// at the top, where the early points leave it.
 	y := p.Y + p.H/2
+	if p.LegendTop {
+		y = p.Y + 24
+	}
 	c.circle(p.X+12, y-18, 4, colorGood, false)
 	c.text(p.X+22, y-14, p.NowText, textStyle{size: 11, color: colorMuted})
 	c.circle(p.X+12, y, 4, colorNeutral, true)
 	c.text(p.X+22, y+4, p.BeforeText, textStyle{size: 11, color: colorMuted})
+	if p.LegendTop && p.TargetText != "" {
+		c.line(p.X+4, y+18, p.X+20, y+18, colorTarget, 1.5, "6 4")
+		c.text(p.X+22, y+22, p.TargetText, textStyle{size: 11, color: colorTarget})
+	}
 }
 
 // rssVerdict says whether the RSS at the target's worker count meets it,

@@ -16,7 +16,7 @@ func ParseListen(spec string, index int) (Listen, error) {
 	if !named {
 		name, addr = fmt.Sprintf("socket%d", index), spec
 	}
-	if !nameRE.MatchString(name) {
+	if !validName(name) {
 		return Listen{}, fmt.Errorf("%q: socket name %q is not valid: use letters, digits, '.', '_', '-' (no ':')", spec, name)
 	}
 	if path, ok := strings.CutPrefix(addr, "unix:"); ok {

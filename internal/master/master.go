@@ -277,6 +277,7 @@ func (m *Master) startSupervisor(spawner *proc.Spawner) {
 		}
 	}
 	m.sup = supervisor.New(opts)
+	m.startTrim()
 }
 
 // openControl takes the control socket (and with it the name).

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/batonhq/baton/internal/pagetrim"
 )
 
 // GuardArg is the hidden first argument that makes the baton binary act as
@@ -158,8 +160,12 @@ func (g *Guardian) Close() error {
 
 // GuardMain is the guardian process's body: it reads "+PGID [CGROUP]",
 // "-PGID" and "P CGROUP" lines until EOF, then SIGKILLs every group and
-// cgroup still listed and removes the cgroups.
+// cgroup still listed and removes the cgroups. It first gives back the
+// pages of the baton binary that start-up touched (package pagetrim): the
+// guardian waits for the whole life of the master and runs little code;
+// a failure only costs memory, and it has no log to report it to.
 func GuardMain(in io.Reader) {
+	_, _ = pagetrim.Self()
 	groups := map[int]string{}
 	var parents []string
 	sc := bufio.NewScanner(in)
