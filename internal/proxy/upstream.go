@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -253,45 +252,8 @@ func (u *upstream) exchange(ctx context.Context, c *upConn, req *http.Request, a
 }
 
 // sendThenAwait writes p to the worker and waits until its answer can be
-// read. The wait is armed before the write, so that the read that
-// follows is not tried (and found empty) before the worker answered: one
-// system call a request less than a write followed by a read. Whatever
-// one write could not take is written the usual way.
-func (c *upConn) sendThenAwait(p []byte) error {
-	var werr error
-	sent, waiting := 0, false
-	err := c.raw.Read(func(fd uintptr) bool {
-		if waiting {
-			return true // readable now, or closed: the caller reads
-		}
-		for sent < len(p) {
-			n, err := syscall.Write(int(fd), p[sent:])
-			if n > 0 {
-				sent += n
-			}
-			if err == syscall.EINTR {
-				continue
-			}
-			if err != nil {
-				if err != syscall.EAGAIN {
-					werr = os.NewSyscallError("write", err)
-				}
-				return true
-			}
-		}
-		waiting = true
-		return false
-	})
-	switch {
-	case werr != nil:
-		return werr
-	case err != nil:
-		return err
-	case sent < len(p):
-		_, err = c.nc.Write(p[sent:])
-	}
-	return err
-}
+// read (front.go's sendThenAwait).
+func (c *upConn) sendThenAwait(p []byte) error { return sendThenAwait(c.raw, c.nc, p) }
 
 // upBody is a response's body read from an upstream connection.
 type upBody struct {
