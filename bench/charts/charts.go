@@ -73,6 +73,16 @@ func throughputChart(f throughputFigures) barChart {
 	}
 	desc := []string{fmt.Sprintf("%s: %s requests/s, p99 %s ms", d.Setup, thousands(d.RPS), fixed(d.P99ms, 2))}
 	for _, r := range f.Setups {
+		if r.Target == 0 { // a reference: another program, no target
+			ch.Bars = append(ch.Bars, bar{
+				Label: r.Setup, Value: r.Ratio, ValueText: fixed(r.Ratio, 2) + "×",
+				Note: fmt.Sprintf("%s req/s, p99 %s ms", thousands(r.RPS), fixed(r.P99ms, 2)),
+				Tone: toneNeutral,
+			})
+			desc = append(desc, fmt.Sprintf("%s: %s× direct, %s requests/s, p99 %s ms",
+				r.Setup, fixed(r.Ratio, 2), thousands(r.RPS), fixed(r.P99ms, 2)))
+			continue
+		}
 		verdict, t := "met", toneGood
 		if r.Ratio < r.Target {
 			verdict, t = "missed", toneBad

@@ -20,21 +20,24 @@ var reloads = reloadFigures{
 	Reloads: 20,
 	Runs: []failedRun{
 		// setup, app, requests, failed
-		{"baton, inherited socket", "examples/hello", 362818, 0},
-		{"baton --proxy http", "Node app, server.close()", 65500, 0},
-		{"PM2 7 cluster, pm2 reload", "the same Node app, 2 instances", 241100, 162},
+		{"baton, inherited socket", "examples/hello", 235523, 0},
+		{"baton --proxy http", "Node app, server.close()", 142840, 0},
+		{"PM2 7 cluster, pm2 reload", "the same Node app, 2 instances", 209046, 110},
 	},
 }
 
 // throughput is "Throughput and p99" (bench/compare.sh).
 var throughput = throughputFigures{
-	// setup, requests/s, p99 ms, × direct, target (× direct, 0 = none)
-	Direct: rate{"direct (hello -addr)", 44034, 7.60, 1.00, 0},
+	// setup, requests/s, p99 ms, × direct, target (× direct; 0 = none:
+	// another program, drawn as a reference)
+	Direct: rate{"direct (hello -addr)", 41512, 7.86, 1.00, 0},
 	Setups: []rate{
-		{"baton, inherited socket", 48472, 7.30, 1.10, 0.98},
-		{"baton --proxy tcp, steered", 49034, 7.07, 1.11, 0.85},
-		{"baton --proxy tcp --steer off", 21036, 7.59, 0.48, 0.85},
-		{"baton --proxy http", 9926, 16.12, 0.23, 0.6},
+		{"baton, inherited socket", 47626, 8.78, 1.15, 0.98},
+		{"baton --proxy tcp, steered", 49720, 6.81, 1.20, 0.85},
+		{"baton --proxy tcp --steer off", 25147, 5.87, 0.61, 0.85},
+		{"baton --proxy http", 17942, 10.07, 0.43, 0.6},
+		{"nginx proxy_pass (reference)", 25092, 7.58, 0.60, 0},
+		{"HAProxy, mode http (reference)", 26902, 6.54, 0.65, 0},
 	},
 }
 
