@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -27,10 +26,9 @@ import (
 // proxy behind it (http.go), which serve that connection from then on.
 //
 // Measured under wrk (BENCHMARKS.md), net/http's server and reverse
-// proxy cost the master about as much CPU a request as the app itself:
-// a goroutine per request reading the client in the background, a
-// request and a response rebuilt field by field, and a read that finds
-// nothing before every request.
+// proxy cost the master about as much CPU a request as the app itself: a
+// goroutine per request reading the client in the background, and a
+// request and a response rebuilt field by field.
 
 // frontBuffer is the size of a client connection's read buffer: a
 // request head longer than this goes to the net/http server.
@@ -402,17 +400,20 @@ func (c *frontConn) stream(resp *http.Response, chunked bool) error {
 	return err
 }
 
-// finish writes the response in c.out; on a connection that stays open
-// it waits, in the same call, for the client's next request, with the
-// client's idle timeout.
+// finish writes the response in c.out, and marks a connection that stays
+// open idle, with the client's idle timeout. (The wait for the client's
+// next request is not armed before this write, as the upstream client's
+// is: a client may have sent its next request already, pipelined or with
+// its FIN, and the poller's notice of it would be lost.)
 func (c *frontConn) finish(keep bool) error {
-	if !keep || c.br.Buffered() > 0 { // a pipelined request is read already
-		_, err := c.nc.Write(c.out.Bytes())
-		return err
+	if keep {
+		_ = c.nc.SetReadDeadline(time.Now().Add(clientIdleTimeout))
 	}
-	_ = c.nc.SetReadDeadline(time.Now().Add(clientIdleTimeout))
-	c.state.Store(frontIdle)
-	return sendThenAwait(c.raw, c.nc, c.out.Bytes())
+	_, err := c.nc.Write(c.out.Bytes())
+	if keep {
+		c.state.Store(frontIdle)
+	}
+	return err
 }
 
 // sendError answers a request no worker answered, as http.Error would.
@@ -492,51 +493,6 @@ func (w *requestWatch) stop() {
 		_ = w.c.nc.SetReadDeadline(time.Unix(1, 0))
 		<-done
 	}
-}
-
-// sendThenAwait writes p to a connection and waits until it can be read.
-// The wait is armed before the write, so that the read that follows is
-// not tried (and found empty) before the peer answered: one system call
-// less than a write followed by a read. Whatever one write could not take
-// is written the usual way.
-func sendThenAwait(raw syscall.RawConn, nc net.Conn, p []byte) error {
-	var werr error
-	sent, waiting := 0, false
-	err := raw.Read(func(fd uintptr) bool {
-		if waiting {
-			return true // readable now, or closed: the caller reads
-		}
-		for sent < len(p) {
-			n, err := syscall.Write(int(fd), p[sent:])
-			if n > 0 {
-				sent += n
-			}
-			if err == syscall.EINTR {
-				continue
-			}
-			if err != nil {
-				if err != syscall.EAGAIN {
-					werr = os.NewSyscallError("write", err)
-				}
-				return true
-			}
-		}
-		waiting = true
-		return false
-	})
-	if werr != nil {
-		return werr
-	}
-	if sent < len(p) {
-		// Not all written (a full socket buffer, or a read deadline that
-		// had passed): the rest the usual way; the caller's read waits.
-		_, werr = nc.Write(p[sent:])
-		return werr
-	}
-	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
-		return err
-	}
-	return nil
 }
 
 // track adds c to the connections a drain waits for; false once the

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -251,4 +253,76 @@ func TestFrontDrainClosesIdleConnectionsAndFinishesRequests(t *testing.T) {
 	if err := <-shut; err != nil {
 		t.Fatalf("Shutdown: %v", err)
 	}
+}
+
+// A pipelined request that reaches the socket while the front waits for
+// the worker's answer to the one before it is answered too (the front
+// must not wait for the client to send more).
+func TestFrontAnswersARequestPipelinedWhileTheWorkerAnswers(t *testing.T) {
+	arrived := make(chan struct{}, 1)
+	release := make(chan struct{})
+	pool := NewPool(time.Second)
+	pool.Add(httpBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/first" {
+			arrived <- struct{}{}
+			<-release
+		}
+		_, _ = io.WriteString(w, r.URL.Path)
+	})))
+	addr := startHTTP(t, pool)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	for i := 0; i < 3; i++ {
+		_, _ = io.WriteString(c, "GET /first HTTP/1.1\r\nHost: h\r\n\r\n")
+		<-arrived
+		_, _ = io.WriteString(c, "GET /second HTTP/1.1\r\nHost: h\r\n\r\n")
+		// The second request is in the proxy's socket, unread, before the
+		// first is answered.
+		waitFor(t, "the second request to reach the proxy's socket", func() bool {
+			return unreadBytes(t, c.RemoteAddr().String(), c.LocalAddr().String()) > 0
+		})
+		release <- struct{}{}
+		for _, want := range []string{"/first", "/second"} {
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatalf("round %d, %s: %v", i, want, err)
+			}
+			if got := bodyOf(resp); got != want {
+				t.Fatalf("round %d: %q, want %q", i, got, want)
+			}
+		}
+	}
+}
+
+// unreadBytes is how many bytes the loopback TCP socket local, connected
+// to remote, has received and not read yet (/proc/net/tcp's rx_queue).
+func unreadBytes(t *testing.T, local, remote string) int {
+	t.Helper()
+	data, err := os.ReadFile("/proc/net/tcp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hexAddr := func(addr string) string {
+		ap, err := netip.ParseAddrPort(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ip := ap.Addr().As4()
+		return fmt.Sprintf("%02X%02X%02X%02X:%04X", ip[3], ip[2], ip[1], ip[0], ap.Port())
+	}
+	l, r := hexAddr(local), hexAddr(remote)
+	for _, line := range strings.Split(string(data), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) > 4 && f[1] == l && f[2] == r {
+			q := strings.Split(f[4], ":")
+			n, _ := strconv.ParseInt(q[1], 16, 64)
+			return int(n)
+		}
+	}
+	return 0
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -252,8 +253,59 @@ func (u *upstream) exchange(ctx context.Context, c *upConn, req *http.Request, a
 }
 
 // sendThenAwait writes p to the worker and waits until its answer can be
-// read (front.go's sendThenAwait).
+// read.
 func (c *upConn) sendThenAwait(p []byte) error { return sendThenAwait(c.raw, c.nc, p) }
+
+// sendThenAwait writes p to a connection and waits until it can be read.
+// The wait is armed before the write, so that the read that follows is
+// not tried (and found empty) before the peer answered: one system call
+// less than a write followed by a read. Whatever one write could not take
+// is written the usual way.
+//
+// Arming clears what the poller noticed before, so this is only for a
+// peer that sends nothing unasked: a worker answering a request. (A
+// client may pipeline its next request before it has the answer; the
+// front reads the usual way.) A worker that closed the connection
+// meanwhile answers the request with a reset, which wakes the wait.
+func sendThenAwait(raw syscall.RawConn, nc net.Conn, p []byte) error {
+	var werr error
+	sent, waiting := 0, false
+	err := raw.Read(func(fd uintptr) bool {
+		if waiting {
+			return true // readable now, or closed: the caller reads
+		}
+		for sent < len(p) {
+			n, err := syscall.Write(int(fd), p[sent:])
+			if n > 0 {
+				sent += n
+			}
+			if err == syscall.EINTR {
+				continue
+			}
+			if err != nil {
+				if err != syscall.EAGAIN {
+					werr = os.NewSyscallError("write", err)
+				}
+				return true
+			}
+		}
+		waiting = true
+		return false
+	})
+	if werr != nil {
+		return werr
+	}
+	if sent < len(p) {
+		// Not all written (a full socket buffer, or a read deadline that
+		// had passed): the rest the usual way; the caller's read waits.
+		_, werr = nc.Write(p[sent:])
+		return werr
+	}
+	if err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+		return err
+	}
+	return nil
+}
 
 // upBody is a response's body read from an upstream connection.
 type upBody struct {
