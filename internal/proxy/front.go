@@ -58,20 +58,38 @@ type frontConn struct {
 	state atomic.Int32
 }
 
-// serveFront reads and answers requests on nc until the client or the
-// proxy closes it, or hands it to the net/http server.
-func (h *HTTP) serveFront(nc net.Conn) {
-	raw, err := nc.(syscall.Conn).SyscallConn()
+// acceptFront takes a new client connection: counted at once, so that a
+// drain that begins now waits for it, and served in a goroutine of its
+// own.
+func (h *HTTP) acceptFront(nc net.Conn) {
+	sc, ok := nc.(syscall.Conn)
+	if !ok {
+		h.handOver(nc, nil)
+		return
+	}
+	raw, err := sc.SyscallConn()
 	if err != nil {
 		h.handOver(nc, nil)
 		return
 	}
-	c := &frontConn{h: h, nc: nc, raw: raw, br: bufio.NewReaderSize(nc, frontBuffer)}
-	c.ip, _, _ = net.SplitHostPort(nc.RemoteAddr().String())
+	c := &frontConn{h: h, nc: nc, raw: raw}
+	// The idle timeout before it is counted idle: a drain that closes it
+	// from then on sets a deadline in the past after this one.
+	_ = nc.SetReadDeadline(time.Now().Add(clientIdleTimeout))
+	c.state.Store(frontIdle)
 	if !h.track(c) {
 		nc.Close()
 		return
 	}
+	go h.serveFront(c)
+}
+
+// serveFront reads and answers requests on c until the client or the
+// proxy closes it, or hands it to the net/http server.
+func (h *HTTP) serveFront(c *frontConn) {
+	nc := c.nc
+	c.br = bufio.NewReaderSize(nc, frontBuffer)
+	c.ip, _, _ = net.SplitHostPort(nc.RemoteAddr().String())
 	handed := false
 	defer func() {
 		if r := recover(); r != nil { // one client's connection, never the master
@@ -82,8 +100,6 @@ func (h *HTTP) serveFront(nc net.Conn) {
 			nc.Close()
 		}
 	}()
-	c.state.Store(frontIdle)
-	_ = nc.SetReadDeadline(time.Now().Add(clientIdleTimeout))
 	for {
 		if _, err := c.br.Peek(1); err != nil {
 			return // the client left, its idle timeout, or the drain

@@ -149,7 +149,7 @@ func (h *HTTP) Serve(ln net.Listener) error {
 			return err
 		}
 		backoff = 0
-		go h.serveFront(nc)
+		h.acceptFront(nc)
 	}
 }
 

@@ -142,6 +142,10 @@ func (s *Server) StopAccepting() {
 // connection ends when one of its two sides closes it.
 func (s *Server) Drain(ctx context.Context) error {
 	s.StopAccepting()
+	// The accept loops end at once with their listeners; until they have,
+	// one may still count a connection it just took, which the waits
+	// below must see (a WaitGroup's Add from zero may not race its Wait).
+	s.serving.Wait()
 	if s.http != nil {
 		return s.http.Shutdown(ctx)
 	}
