@@ -20,9 +20,9 @@ var reloads = reloadFigures{
 	Reloads: 20,
 	Runs: []failedRun{
 		// setup, app, requests, failed
-		{"baton, inherited socket", "examples/hello", 235523, 0},
-		{"baton --proxy http", "Node app, server.close()", 142840, 0},
-		{"PM2 7 cluster, pm2 reload", "the same Node app, 2 instances", 209046, 110},
+		{"baton, inherited socket", "examples/hello", 182463, 0},
+		{"baton --proxy http", "Node app, server.close()", 137584, 0},
+		{"PM2 7 cluster, pm2 reload", "the same Node app, 2 instances", 223916, 111},
 	},
 }
 
@@ -30,14 +30,14 @@ var reloads = reloadFigures{
 var throughput = throughputFigures{
 	// setup, requests/s, p99 ms, × direct, target (× direct; 0 = none:
 	// another program, drawn as a reference)
-	Direct: rate{"direct (hello -addr)", 41512, 7.86, 1.00, 0},
+	Direct: rate{"direct (hello -addr)", 40884, 7.28, 1.00, 0},
 	Setups: []rate{
-		{"baton, inherited socket", 47626, 8.78, 1.15, 0.98},
-		{"baton --proxy tcp, steered", 49720, 6.81, 1.20, 0.85},
-		{"baton --proxy tcp --steer off", 25147, 5.87, 0.61, 0.85},
-		{"baton --proxy http", 17942, 10.07, 0.43, 0.6},
-		{"nginx proxy_pass (reference)", 25092, 7.58, 0.60, 0},
-		{"HAProxy, mode http (reference)", 26902, 6.54, 0.65, 0},
+		{"baton, inherited socket", 41756, 9.61, 1.02, 0.98},
+		{"baton --proxy tcp, steered", 42557, 8.82, 1.04, 0.85},
+		{"baton --proxy tcp --steer off", 20437, 8.15, 0.50, 0.85},
+		{"baton --proxy http", 17194, 10.98, 0.42, 0.6},
+		{"nginx proxy_pass (reference)", 19638, 10.12, 0.48, 0},
+		{"HAProxy, mode http (reference)", 20636, 8.48, 0.50, 0},
 	},
 }
 
