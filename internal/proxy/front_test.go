@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -197,22 +196,14 @@ func TestFrontDrainClosesIdleConnectionsAndFinishesRequests(t *testing.T) {
 	var releaseOnce sync.Once
 	free := func() { releaseOnce.Do(func() { close(release) }) }
 	defer free()
-	var served atomic.Int64
 	pool := NewPool(time.Second)
 	pool.Add(httpBackend(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/slow" {
 			<-release
 		}
-		served.Add(1)
 		_, _ = io.WriteString(w, "ok")
 	})))
-	h := NewHTTP(pool, quiet)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = h.Serve(ln) }()
-	t.Cleanup(func() { _ = h.Close() })
+	h, ln := serveHTTP(t, pool)
 	addr := ln.Addr().String()
 
 	idle, err := net.Dial("tcp", addr)

@@ -66,6 +66,14 @@ func deadBackend(t *testing.T) *Backend {
 // startHTTP runs an http proxy over pool and returns its address.
 func startHTTP(t testing.TB, pool *Pool) string {
 	t.Helper()
+	_, ln := serveHTTP(t, pool)
+	return ln.Addr().String()
+}
+
+// serveHTTP runs an http proxy over pool on a listener of its own, closed
+// with the proxy when the test ends.
+func serveHTTP(t testing.TB, pool *Pool) (*HTTP, net.Listener) {
+	t.Helper()
 	h := NewHTTP(pool, quiet)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -73,7 +81,7 @@ func startHTTP(t testing.TB, pool *Pool) string {
 	}
 	go func() { _ = h.Serve(ln) }()
 	t.Cleanup(func() { _ = h.Close() })
-	return ln.Addr().String()
+	return h, ln
 }
 
 // noRetryClient never sends a request twice on its own (no keep-alive).
