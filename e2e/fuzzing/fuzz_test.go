@@ -39,6 +39,7 @@ var required = map[string]string{
 	"control API requests (every route)":          "FuzzControlRequests",
 	"control API logs query":                      "FuzzLogsQuery",
 	"control API scale, reload and stop decoders": "FuzzControlDecoders",
+	"--proxy http requests from clients":          "FuzzHTTPFront",
 }
 
 // target is one fuzz function and the directory of its package.
