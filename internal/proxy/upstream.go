@@ -220,7 +220,7 @@ func (u *upstream) exchange(ctx context.Context, c *upConn, req *http.Request, a
 		stop()
 		return nil, fmt.Errorf("write the request to the worker: %w", err)
 	}
-	if err := c.sendThenAwait(c.out.Bytes()); err != nil {
+	if err := sendThenAwait(c.raw, c.nc, c.out.Bytes()); err != nil {
 		stop()
 		return nil, fmt.Errorf("write the request to the worker: %w", err)
 	}
@@ -251,10 +251,6 @@ func (u *upstream) exchange(ctx context.Context, c *upConn, req *http.Request, a
 		return resp, nil
 	}
 }
-
-// sendThenAwait writes p to the worker and waits until its answer can be
-// read.
-func (c *upConn) sendThenAwait(p []byte) error { return sendThenAwait(c.raw, c.nc, p) }
 
 // sendThenAwait writes p to a connection and waits until it can be read.
 // The wait is armed before the write, so that the read that follows is
