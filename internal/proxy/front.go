@@ -21,7 +21,7 @@ import (
 // client connection is read, and each plain request answered, by one
 // goroutine, with no goroutine of its own per request. A request it does
 // not take (an upgrade, Expect: 100-continue, a body that is chunked or
-// larger than singleWrite, HTTP/1.0, a head larger than frontBuffer) is
+// larger than singleWrite, a head larger than frontBuffer) is
 // handed, with its connection, to the net/http server and the reverse
 // proxy behind it (http.go), which serve that connection from then on.
 //
@@ -189,10 +189,10 @@ func (c *frontConn) buffered(head []byte) []byte {
 	return append(append(make([]byte, 0, len(head)+len(rest)), head...), rest...)
 }
 
-// plainRequest: what the front answers itself. Everything else goes to
-// the net/http server with its connection.
+// plainRequest: what the front answers itself (HTTP/1.1 and 1.0).
+// Everything else goes to the net/http server with its connection.
 func plainRequest(req *http.Request) bool {
-	if req.ProtoMajor != 1 || req.ProtoMinor != 1 || req.Method == http.MethodConnect {
+	if req.ProtoMajor != 1 || req.ProtoMinor > 1 || req.Method == http.MethodConnect {
 		return false
 	}
 	if len(req.TransferEncoding) > 0 || req.ContentLength < 0 || req.ContentLength > singleWrite {
@@ -247,7 +247,7 @@ func (c *frontConn) answer(in *http.Request) (keep bool, err error) {
 			code, text = http.StatusServiceUnavailable, "503 no worker is ready\n"
 		}
 		h.Pool.counters.CountResponse(code)
-		return keep, c.sendError(code, text, keep)
+		return keep, c.sendError(in, code, text, keep)
 	}
 	defer resp.Body.Close() // respond closed it, unless it failed
 	h.Pool.counters.CountResponse(resp.StatusCode)
@@ -309,16 +309,21 @@ func textprotoTrim(s string) string { return strings.Trim(s, " \t") }
 
 // respond writes resp to the client: small bodies of known length with
 // their head in one write, others piece by piece as the worker sends them
-// (chunked when their length is unknown).
+// (chunked when their length is unknown; to an HTTP/1.0 client, which
+// knows no chunks, until the connection closes).
 func (c *frontConn) respond(in *http.Request, resp *http.Response, keep bool) (bool, error) {
 	hdr := resp.Header
 	removeHopByHop(hdr)
 	code := resp.StatusCode
 	bodyless := in.Method == http.MethodHead || code == http.StatusNoContent || code == http.StatusNotModified
-	chunked := !bodyless && resp.ContentLength < 0
+	unknown := !bodyless && resp.ContentLength < 0
+	chunked := unknown && in.ProtoMinor >= 1
+	if unknown && !chunked {
+		keep = false // the end of the body is the end of the connection
+	}
 	if code == http.StatusNoContent {
 		delete(hdr, "Content-Length")
-	} else if !bodyless && !chunked {
+	} else if !bodyless && !unknown {
 		hdr["Content-Length"] = []string{strconv.FormatInt(resp.ContentLength, 10)}
 	}
 	if chunked {
@@ -331,15 +336,18 @@ func (c *frontConn) respond(in *http.Request, resp *http.Response, keep bool) (b
 			hdr["Trailer"] = []string{strings.Join(names, ", ")}
 		}
 	}
-	if !keep {
+	switch {
+	case !keep:
 		hdr["Connection"] = []string{"close"}
+	case in.ProtoMinor == 0:
+		hdr["Connection"] = []string{"keep-alive"} // HTTP/1.0 closes unless told
 	}
 	if _, ok := hdr["Date"]; !ok {
 		hdr["Date"] = []string{time.Now().UTC().Format(http.TimeFormat)}
 	}
 	b := &c.out
 	b.Reset()
-	b.WriteString("HTTP/1.1 ")
+	b.WriteString(statusLineProto(in))
 	b.WriteString(strconv.Itoa(code))
 	b.WriteByte(' ')
 	text := http.StatusText(code)
@@ -352,7 +360,7 @@ func (c *frontConn) respond(in *http.Request, resp *http.Response, keep bool) (b
 		return false, err
 	}
 	b.WriteString("\r\n")
-	if !bodyless && (chunked || resp.ContentLength > bufferedResponse) {
+	if !bodyless && (unknown || resp.ContentLength > bufferedResponse) {
 		return keep, c.stream(resp, chunked)
 	}
 	if !bodyless {
@@ -432,17 +440,29 @@ func (c *frontConn) finish(keep bool) error {
 	return err
 }
 
+// statusLineProto is the version a response to in starts with: the
+// client's own (a 1.0 client is answered in 1.0, as net/http does).
+func statusLineProto(in *http.Request) string {
+	if in.ProtoMinor == 0 {
+		return "HTTP/1.0 "
+	}
+	return "HTTP/1.1 "
+}
+
 // sendError answers a request no worker answered, as http.Error would.
-func (c *frontConn) sendError(code int, text string, keep bool) error {
+func (c *frontConn) sendError(in *http.Request, code int, text string, keep bool) error {
 	b := &c.out
 	b.Reset()
-	b.WriteString("HTTP/1.1 " + strconv.Itoa(code) + " " + http.StatusText(code) + "\r\n")
+	b.WriteString(statusLineProto(in) + strconv.Itoa(code) + " " + http.StatusText(code) + "\r\n")
 	b.WriteString("Content-Type: text/plain; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n")
 	if code == http.StatusServiceUnavailable {
 		b.WriteString("Retry-After: 1\r\n")
 	}
-	if !keep {
+	switch {
+	case !keep:
 		b.WriteString("Connection: close\r\n")
+	case in.ProtoMinor == 0:
+		b.WriteString("Connection: keep-alive\r\n")
 	}
 	b.WriteString("Date: " + time.Now().UTC().Format(http.TimeFormat) + "\r\n")
 	b.WriteString("Content-Length: " + strconv.Itoa(len(text)) + "\r\n\r\n" + text)

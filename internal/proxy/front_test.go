@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -128,7 +129,7 @@ func TestFrontHandsOverWhatItDoesNotAnswer(t *testing.T) {
 	addr := startHTTP(t, pool)
 	big := strings.Repeat("x", 40<<10)
 	cases := []struct{ name, raw, want string }{
-		{"HTTP/1.0", "GET /old HTTP/1.0\r\nHost: h\r\nConnection: keep-alive\r\n\r\n", "GET /old host=h"},
+		{"HTTP/1.0 with no Host", "GET /old HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", "xfh= xfp=http"},
 		{"chunked body", "POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", "len=5 body=hello"},
 		{"large body", "PUT /l HTTP/1.1\r\nHost: h\r\nContent-Length: " + strconv.Itoa(len(big)) + "\r\n\r\n" + big, "len=40960 body=xxx"},
 		{"Expect", "POST /e HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi", "len=2 body=hi"},
@@ -316,4 +317,48 @@ func unreadBytes(t *testing.T, local, remote string) int {
 		}
 	}
 	return 0
+}
+
+func TestFrontAnswersHTTP10(t *testing.T) {
+	pool := NewPool(time.Second)
+	b, cc, _ := countedBackend(t, echoHandler())
+	pool.Add(b)
+	addr := startHTTP(t, pool)
+	raw := "GET /a HTTP/1.0\r\nHost: h\r\nConnection: keep-alive\r\n\r\n" +
+		"GET /chunked HTTP/1.0\r\nHost: h\r\nConnection: keep-alive\r\n\r\n"
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	_, _ = io.WriteString(c, raw)
+	all, err := io.ReadAll(c) // the second response ends with the connection
+	if err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(bytes.NewReader(all))
+	first, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Proto != "HTTP/1.0" || first.Header.Get("Connection") != "keep-alive" || !strings.HasPrefix(bodyOf(first), "GET /a host=h") {
+		t.Fatalf("first: %s, Connection %q", first.Proto, first.Header.Get("Connection"))
+	}
+	second, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := bodyOf(second); got != "one two three" || len(second.TransferEncoding) != 0 || !second.Close {
+		t.Fatalf("second: %q, Transfer-Encoding %v, close %v: a body of unknown length ends with the connection for HTTP/1.0",
+			got, second.TransferEncoding, second.Close)
+	}
+	if n := cc.opened.Load(); n != 1 {
+		t.Fatalf("%d worker connections, want 1", n)
+	}
+	// Without keep-alive, HTTP/1.0 closes after one response.
+	rs := rawExchange(t, addr, "GET /b HTTP/1.0\r\nHost: h\r\n\r\n", 1)
+	if !rs[0].Close || rs[0].Header.Get("Connection") != "close" {
+		t.Fatalf("HTTP/1.0 without keep-alive: close %v, Connection %q", rs[0].Close, rs[0].Header.Get("Connection"))
+	}
 }
