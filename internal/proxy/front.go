@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/textproto"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -228,20 +229,19 @@ func oneHost(head []byte) bool {
 // whether the connection may carry another request.
 func (c *frontConn) answer(in *http.Request) (keep bool, err error) {
 	h := c.h
-	keep = !in.Close && !h.draining.Load()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	out := c.outgoing(ctx, in)
 	watch := c.watchRequest(cancel)
 	resp, err := h.rt.RoundTrip(out)
 	watch.stop()
+	keep = !in.Close && !h.draining.Load() // a drain that began meanwhile too
 	if err != nil {
 		h.Pool.counters.Failed.Add(1)
 		if watch.gone.Load() {
 			return false, errors.New("the client went away")
 		}
 		h.Log.Debug("proxy: request failed", "method", in.Method, "path", in.URL.Path, "err", err)
-		keep = keep && !h.draining.Load()
 		code, text := http.StatusBadGateway, "502 the worker failed to answer\n"
 		if noWorker(err) {
 			code, text = http.StatusServiceUnavailable, "503 no worker is ready\n"
@@ -251,7 +251,7 @@ func (c *frontConn) answer(in *http.Request) (keep bool, err error) {
 	}
 	defer resp.Body.Close() // respond closed it, unless it failed
 	h.Pool.counters.CountResponse(resp.StatusCode)
-	return c.respond(in, resp, keep && !h.draining.Load()) // a drain that began meanwhile
+	return c.respond(in, resp, keep)
 }
 
 // outgoing is the request as the worker gets it, as the reverse proxy
@@ -291,21 +291,19 @@ var hopByHop = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-A
 func removeHopByHop(h http.Header) {
 	for _, v := range h["Connection"] {
 		for _, name := range strings.Split(v, ",") {
-			if name = textprotoTrim(name); name != "" {
+			if name = textproto.TrimString(name); name != "" {
 				delete(h, http.CanonicalHeaderKey(name))
 			}
 		}
 	}
 	for _, k := range hopByHop {
-		if k == "Te" && len(h[k]) > 0 && strings.EqualFold(textprotoTrim(h[k][0]), "trailers") {
+		if k == "Te" && len(h[k]) > 0 && strings.EqualFold(textproto.TrimString(h[k][0]), "trailers") {
 			h[k] = []string{"trailers"}
 			continue
 		}
 		delete(h, k)
 	}
 }
-
-func textprotoTrim(s string) string { return strings.Trim(s, " \t") }
 
 // respond writes resp to the client: small bodies of known length with
 // their head in one write, others piece by piece as the worker sends them

@@ -1,36 +1,18 @@
 package proxy
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/batonhq/baton/internal/e2etest"
 )
-
-// lockedBuffer collects log output from many goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // FuzzHTTPFront sends whatever a client may send to --proxy http and then
 // ends its sending: the proxy must end the connection by itself (answer
@@ -56,7 +38,7 @@ func FuzzHTTPFront(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	logs := &lockedBuffer{}
+	logs := &e2etest.SyncBuffer{}
 	pool := NewPool(time.Second)
 	pool.Add(httpBackend(f, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
@@ -82,7 +64,7 @@ func FuzzHTTPFront(f *testing.F) {
 			return // the proxy closed on what it read already
 		}
 		_ = c.(*net.TCPConn).CloseWrite()
-		if _, err := io.Copy(io.Discard, c); err != nil && !isReset(err) {
+		if _, err := io.Copy(io.Discard, c); err != nil && !errors.Is(err, syscall.ECONNRESET) { // a reset: closed with input unread
 			t.Fatalf("the proxy did not end the connection after the client's input ended: %v\ninput %q", err, raw)
 		}
 		if l := logs.String(); strings.Contains(l, "panic") {
@@ -92,11 +74,4 @@ func FuzzHTTPFront(f *testing.F) {
 			t.Fatalf("after %q: a plain GET got %d %q", raw, code, body)
 		}
 	})
-}
-
-// isReset: the proxy closed with unread input, which resets the
-// connection: an end too.
-func isReset(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && errors.Is(op.Err, syscall.ECONNRESET)
 }

@@ -41,7 +41,13 @@ var nextID = 0
 // httpBackend serves h and returns it as a backend with its own transport.
 func httpBackend(t testing.TB, h http.Handler) *Backend {
 	t.Helper()
-	srv := httptest.NewServer(h)
+	return backendOf(t, httptest.NewServer(h))
+}
+
+// backendOf is the started test server srv as a backend with its own
+// upstream clients; both are closed when the test ends.
+func backendOf(t testing.TB, srv *httptest.Server) *Backend {
+	t.Helper()
 	t.Cleanup(srv.Close)
 	nextID++
 	b := NewHTTPBackend(nextID, nextID, portOf(t, srv.Listener.Addr().String()))

@@ -109,9 +109,9 @@ func (c *upConn) open() bool {
 	return err == nil && alive
 }
 
-// put keeps c for the next request, unless the worker drained; the
-// oldest idle connection is closed once it has been idle for
-// upstreamIdle, before the worker's own keep-alive timeout closes it.
+// put keeps c for the next request, unless the worker drained; the sweep
+// closes it once it has been idle for upstreamIdle, before the worker's
+// own keep-alive timeout would.
 func (u *upstream) put(c *upConn) {
 	c.since = time.Now()
 	c.used = true
@@ -122,18 +122,10 @@ func (u *upstream) put(c *upConn) {
 		return
 	}
 	u.idle = append(u.idle, c)
-	var old *upConn
-	if first := u.idle[0]; c.since.Sub(first.since) >= upstreamIdle {
-		old = first
-		u.idle = append(u.idle[:0], u.idle[1:]...)
-	}
 	if u.sweep == nil {
 		u.sweep = time.AfterFunc(upstreamIdle, u.sweepIdle)
 	}
 	u.mu.Unlock()
-	if old != nil {
-		old.nc.Close()
-	}
 }
 
 // sweepIdle closes the connections idle for upstreamIdle, and runs

@@ -30,11 +30,7 @@ func countedBackend(t *testing.T, h http.Handler) (*Backend, *connCount, *httpte
 		}
 	}
 	srv.Start()
-	t.Cleanup(srv.Close)
-	nextID++
-	b := NewHTTPBackend(nextID, nextID, portOf(t, srv.Listener.Addr().String()))
-	t.Cleanup(b.closeIdle)
-	return b, cc, srv
+	return backendOf(t, srv), cc, srv
 }
 
 func TestUpstreamKeepsOneConnectionForSequentialRequests(t *testing.T) {
