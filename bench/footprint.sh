@@ -10,8 +10,10 @@
 # /proc, its CPU over 5 s at idle, then run 3 rollouts and report the mean
 # rollout time, the app's own start (sum of "ready after" of the new
 # workers) and baton's overhead per worker, and the master's CPU during
-# them; last, its RSS again a second after the rollouts and one
-# `baton status` (a master that rolled and is being looked at).
+# them; then its RSS again a second after the rollouts and one
+# `baton status` (a master that rolled and is being looked at), and last
+# once it has settled, 35 s later: the master gives back the file pages a
+# status or a scrape brought back within 30 s (internal/master/trim.go).
 # Traffic: none. Needs python3 (to pick a port).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +32,7 @@ anon_mb() { awk '/^RssAnon/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 file_mb() { awk '/^RssFile/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 threads() { awk '/^Threads/ {print $2}' "/proc/$1/status"; }
 
-printf "%-8s %7s %8s %8s %8s %6s %11s %11s %13s %16s %14s %16s\n" workers rss_MB anon_MB file_MB threads fds idle_cpu_% rollout_ms app_start_ms overhead_ms/wkr rollout_cpu_% rss_after_MB
+printf "%-8s %7s %8s %8s %8s %6s %11s %11s %13s %16s %14s %16s %16s\n" workers rss_MB anon_MB file_MB threads fds idle_cpu_% rollout_ms app_start_ms overhead_ms/wkr rollout_cpu_% rss_after_MB settled_MB
 for n in "${counts[@]}"; do
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   "$out/baton" run --name fp -w "$n" -l "127.0.0.1:$port" -- "$out/hello" >"$out/master.log" 2>&1 &
@@ -52,7 +54,9 @@ for n in "${counts[@]}"; do
   over=$(awk -v r="$roll" -v a="$app" -v n="$n" 'BEGIN {printf "%.2f", (r-a)/n}')
   sleep 1; "$out/baton" status --name fp >/dev/null
   after="$(rss_mb $master) ($(anon_mb $master)+$(file_mb $master))"
-  printf "%-8s %7s %8s %8s %8s %6s %11s %11s %13s %16s %14s %16s\n" "$n" "$rss" "$anon" "$file" "$thr" "$fds" "$idle" "$roll" "$app" "$over" "$rcpu" "$after"
+  sleep 35
+  settled="$(rss_mb $master) ($(anon_mb $master)+$(file_mb $master))"
+  printf "%-8s %7s %8s %8s %8s %6s %11s %11s %13s %16s %14s %16s %16s\n" "$n" "$rss" "$anon" "$file" "$thr" "$fds" "$idle" "$roll" "$app" "$over" "$rcpu" "$after" "$settled"
   "$out/baton" stop --name fp --timeout 120s >/dev/null
   wait $master 2>/dev/null || true; master=
 done

@@ -3,10 +3,14 @@ package logs
 import (
 	"bytes"
 	"io"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestCaptureSplitsLongLinesAndKeepsTail(t *testing.T) {
@@ -120,4 +124,74 @@ func TestCaptureKeepsALineLongerThanItsReadBufferWhole(t *testing.T) {
 	if len(lines) != 3 || lines[1] != "[slot 0 pid 3] "+long || lines[2] != "[slot 0 pid 3] end" {
 		t.Fatalf("got %d lines: %.40q…", len(lines), lines)
 	}
+}
+
+// TestCaptureFromAPipeGathersLinesAcrossReads: on a pipe, Capture reads
+// whatever has arrived (no buffer held while it waits), so a line comes in
+// pieces: "\r\n" split between two writes, a line longer than MaxLine in
+// many, a last line without a newline; and closing the read end while it
+// waits ends it.
+func TestCaptureFromAPipeGathersLinesAcrossReads(t *testing.T) {
+	var out, errOut bytes.Buffer
+	s := NewSink(&out, &errOut, Text)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tail := NewTail()
+	done := make(chan struct{})
+	go func() { Capture(r, s, Origin{Slot: 0, PID: 5, Stream: "stdout"}, tail, nil); close(done) }()
+	long := strings.Repeat("z", MaxLine+MaxLine/2)
+	for _, piece := range []string{"he", "llo\r", "\nsec", "ond\n", long[:5000], long[5000:], "\nlast"} {
+		if _, err := io.WriteString(w, piece); err != nil {
+			t.Fatal(err)
+		}
+		// Each piece is read on its own: wait until the pipe is empty.
+		deadline := time.Now().Add(10 * time.Second)
+		for pipeUnread(t, r) > 0 {
+			if time.Now().After(deadline) {
+				t.Fatal("capture does not read the pipe")
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	w.Close()
+	<-done
+	want := []string{"hello", "second", long[:MaxLine], long[MaxLine:], "last"}
+	if got := tail.Lines(); !slices.Equal(got, want) {
+		t.Fatalf("lines %.30q, want %.30q", got, want)
+	}
+
+	// Closing the read end ends a capture waiting for data.
+	r2, w2, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w2.Close()
+	done2 := make(chan struct{})
+	go func() { Capture(r2, s, Origin{Stream: "stderr"}, NewTail(), nil); close(done2) }()
+	r2.Close()
+	select {
+	case <-done2:
+	case <-time.After(10 * time.Second):
+		t.Fatal("closing the pipe did not end the capture")
+	}
+}
+
+// pipeUnread is how many bytes wait in the pipe r (FIONREAD).
+func pipeUnread(t *testing.T, r *os.File) int {
+	t.Helper()
+	rc, err := r.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	var ierr error
+	if err := rc.Control(func(fd uintptr) { n, ierr = unix.IoctlGetInt(int(fd), unix.TIOCINQ) }); err != nil {
+		t.Fatal(err)
+	}
+	if ierr != nil {
+		t.Fatal(ierr)
+	}
+	return n
 }

@@ -50,3 +50,21 @@ func dontNeed(start, end uintptr) error {
 	}
 	return nil
 }
+
+// statusPath is where the kernel sums up the process's memory.
+const statusPath = "/proc/self/status"
+
+// FileResident is how many bytes of the calling process's RSS are pages of
+// files (RssFile in /proc/self/status): what [Self] can give back, and
+// what grows again as the process runs code it had not run since.
+func FileResident() (int64, error) {
+	data, err := os.ReadFile(statusPath)
+	if err != nil {
+		return 0, fmt.Errorf("read file-backed RSS: %w", err)
+	}
+	kb, ok := statusField(data, "RssFile:")
+	if !ok {
+		return 0, fmt.Errorf("read file-backed RSS: no RssFile in %s", statusPath)
+	}
+	return kb << 10, nil
+}

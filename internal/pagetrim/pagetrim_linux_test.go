@@ -125,3 +125,31 @@ func BenchmarkSelf(b *testing.B) {
 		}
 	}
 }
+
+// TestFileResidentCountsMappedFilePages: touching a file mapping adds its
+// pages to FileResident, and Self takes them off again.
+func TestFileResidentCountsMappedFilePages(t *testing.T) {
+	mem := mapFile(t, testSize, 3, unix.PROT_READ)
+	before, err := FileResident()
+	if err != nil {
+		t.Fatal(err)
+	}
+	touch(mem)
+	touched, err := FileResident()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if touched-before < testSize {
+		t.Fatalf("FileResident went from %d to %d after touching %d bytes of a file", before, touched, testSize)
+	}
+	if _, err := Self(); err != nil {
+		t.Fatal(err)
+	}
+	trimmed, err := FileResident()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if touched-trimmed < testSize {
+		t.Fatalf("FileResident went from %d to %d after Self dropped %d bytes", touched, trimmed, testSize)
+	}
+}

@@ -94,3 +94,20 @@ func parseField(m *mapping, f []string) error {
 	}
 	return nil
 }
+
+// statusField reads a "Name:   123 kB" line of /proc/PID/status, in kB.
+func statusField(data []byte, name string) (int64, bool) {
+	for _, line := range strings.Split(string(data), "\n") {
+		rest, ok := strings.CutPrefix(line, name)
+		if !ok {
+			continue
+		}
+		f := strings.Fields(rest)
+		if len(f) != 2 || f[1] != "kB" {
+			return 0, false
+		}
+		n, err := strconv.ParseInt(f[0], 10, 64)
+		return n, err == nil
+	}
+	return 0, false
+}

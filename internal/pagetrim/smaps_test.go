@@ -74,3 +74,16 @@ func TestParseSmapsRejectsMalformed(t *testing.T) {
 		}
 	}
 }
+
+func TestStatusField(t *testing.T) {
+	status := "Name:\tbaton\nVmRSS:\t   15176 kB\nRssAnon:\t    7532 kB\nRssFile:\t    7644 kB\nThreads:\t10\n"
+	if kb, ok := statusField([]byte(status), "RssFile:"); !ok || kb != 7644 {
+		t.Errorf("RssFile = %d, %v; want 7644", kb, ok)
+	}
+	if _, ok := statusField([]byte(status), "Threads:"); ok {
+		t.Error("a field without kB read as a size")
+	}
+	if _, ok := statusField([]byte(status), "RssShmem:"); ok {
+		t.Error("a missing field read as a size")
+	}
+}

@@ -217,18 +217,38 @@ func limitHint(err error) error {
 	return fmt.Errorf("%w: out of file descriptors (the master's limit is %d open files: raise it with `ulimit -n` or LimitNOFILE=)", err, lim.Cur)
 }
 
+// notifyBuffers are the buffers datagrams on the notify sockets are read
+// into: taken only once one has arrived, so a worker waiting to send
+// READY=1 costs its socket and a goroutine, not a buffer too.
+var notifyBuffers = sync.Pool{New: func() any { b := make([]byte, 4096); return &b }}
+
 // readNotify delivers every datagram until the socket is closed.
 func readNotify(conn *net.UnixConn, onNotify func(wire.Notify)) {
-	buf := make([]byte, 4096)
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		return
+	}
 	for {
-		n, err := conn.Read(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
+		var msg wire.Notify
+		got := false
+		err := rc.Read(func(fd uintptr) bool {
+			buf := notifyBuffers.Get().(*[]byte)
+			defer notifyBuffers.Put(buf)
+			n, _, rerr := syscall.Recvfrom(int(fd), *buf, 0)
+			switch {
+			case errors.Is(rerr, syscall.EAGAIN):
+				return false // wait for a datagram
+			case rerr == nil && n > 0:
+				msg, got = wire.ParseNotify((*buf)[:n]), true
 			}
-			continue
+			return true // an empty datagram, or an error: read on
+		})
+		if err != nil {
+			return // closed
 		}
-		onNotify(wire.ParseNotify(buf[:n]))
+		if got {
+			onNotify(msg)
+		}
 	}
 }
 
