@@ -62,7 +62,7 @@ func footprintChart(f footprintFigures) *canvas {
 		Title: "master RSS, MB", X: 64, Y: 96, W: 290, H: 200,
 		Values: rss, Labels: rssLabels, Tones: rssTones,
 		Before: rssBefore, BeforeText: "before: start-up pages kept",
-		NowText: "now: trimmed once the workers are ready", LegendTop: true,
+		NowText: "now: after 3 rollouts and a status", LegendTop: true,
 		Target:     f.TargetRSSMB,
 		TargetText: fmt.Sprintf("target ≤ %s MB at %d workers: %s", fixed(f.TargetRSSMB, 0), f.TargetWorkers, rssVerdict(f)),
 	}
