@@ -20,8 +20,12 @@ type Launcher struct {
 	Inner proc.Launcher
 	Pool  *Pool
 	Kind  config.ProxyKind
-	Log   *slog.Logger
-	ports *ports
+	// ProxyProtocol is the PROXY protocol version the workers expect
+	// (--proxy-protocol; 0 for none): baton's own probes of them send a
+	// header too.
+	ProxyProtocol int
+	Log           *slog.Logger
+	ports         *ports
 	// kernel is the kernel's rotation (--proxy tcp), nil when off.
 	kernel *kernelRotation
 }

@@ -21,11 +21,12 @@ const (
 
 // probe checks, until it passes or ctx ends, that the worker at addr is
 // ready: a connect succeeds (tcp), or a GET of the path answers 2xx (http).
-// It reports whether it passed.
-func probe(ctx context.Context, r config.Readiness, addr string) bool {
-	check := func() error { return probeTCP(ctx, addr) }
+// header is what each probe connection sends first (a PROXY protocol
+// header, see localHeader), nil for nothing. It reports whether it passed.
+func probe(ctx context.Context, r config.Readiness, addr string, header []byte) bool {
+	check := func() error { return probeTCP(ctx, addr, header) }
 	if r.Kind == config.ReadyHTTP {
-		client := &http.Client{Timeout: probeWait, Transport: &http.Transport{DisableKeepAlives: true}}
+		client := probeClient(probeWait, header)
 		check = func() error { return probeHTTP(ctx, client, "http://"+addr+r.Path) }
 	}
 	wait := probeFirst
@@ -44,13 +45,34 @@ func probe(ctx context.Context, r config.Readiness, addr string) bool {
 	}
 }
 
-func probeTCP(ctx context.Context, addr string) error {
-	d := net.Dialer{Timeout: probeWait}
-	c, err := d.DialContext(ctx, "tcp", addr)
+// probeTCP connects to addr, sends header, and closes.
+func probeTCP(ctx context.Context, addr string, header []byte) error {
+	c, err := probeDial(ctx, addr, header)
 	if err != nil {
 		return err
 	}
 	return c.Close()
+}
+
+// probeDial connects to addr for a probe and sends header first.
+func probeDial(ctx context.Context, addr string, header []byte) (net.Conn, error) {
+	d := net.Dialer{Timeout: probeWait}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil || len(header) == 0 {
+		return c, err
+	}
+	if _, err := c.Write(header); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("send the PROXY protocol header to %s: %w", addr, err)
+	}
+	return c, nil
+}
+
+// probeClient is an HTTP client for probes: a new connection each time,
+// header sent first on it, each request bounded by timeout.
+func probeClient(timeout time.Duration, header []byte) *http.Client {
+	dial := func(ctx context.Context, _, addr string) (net.Conn, error) { return probeDial(ctx, addr, header) }
+	return &http.Client{Timeout: timeout, Transport: &http.Transport{DisableKeepAlives: true, DialContext: dial}}
 }
 
 func probeHTTP(ctx context.Context, client *http.Client, url string) error {

@@ -147,7 +147,7 @@ func (p *process) exited() {
 
 // probe runs the readiness probe and reports a pass as READY=1.
 func (p *process) probe(onNotify func(wire.Notify)) {
-	if probe(p.ctx, p.spec.Ready, p.b.Addr) {
+	if probe(p.ctx, p.spec.Ready, p.b.Addr, localHeader(p.l.ProxyProtocol)) {
 		onNotify(wire.Notify{Ready: true})
 	}
 }

@@ -27,7 +27,7 @@ func proxyHeader(version int, src, dst net.Addr) ([]byte, error) {
 
 func proxyV1(s, d *net.TCPAddr, ok bool) []byte {
 	if !ok {
-		return []byte("PROXY UNKNOWN\r\n")
+		return localHeader(1)
 	}
 	fam := "TCP4"
 	if s.IP.To4() == nil || d.IP.To4() == nil {
@@ -44,10 +44,10 @@ func ipString(ip net.IP, fam string) string {
 }
 
 func proxyV2(s, d *net.TCPAddr, ok bool) []byte {
-	h := append([]byte{}, v2Signature[:]...)
 	if !ok {
-		return append(h, 0x20, 0x00, 0x00, 0x00) // LOCAL, UNSPEC, no address
+		return localHeader(2)
 	}
+	h := append([]byte{}, v2Signature[:]...)
 	var addrs []byte
 	fam := byte(0x11) // TCP over IPv4
 	if s4, d4 := s.IP.To4(), d.IP.To4(); s4 != nil && d4 != nil {
@@ -61,4 +61,20 @@ func proxyV2(s, d *net.TCPAddr, ok bool) []byte {
 	h = append(h, 0x21, fam) // version 2, PROXY command
 	h = binary.BigEndian.AppendUint16(h, uint16(len(addrs)))
 	return append(h, addrs...)
+}
+
+// localHeader is the PROXY protocol header of a connection with no client
+// behind it, such as baton's own readiness and liveness probes: "PROXY
+// UNKNOWN" in v1, the LOCAL command in v2; the worker then uses the
+// connection's own addresses. A worker that expects the header rejects a
+// connection without one (nginx: "broken header"). It is nil for version
+// 0, no header.
+func localHeader(version int) []byte {
+	switch version {
+	case 1:
+		return []byte("PROXY UNKNOWN\r\n")
+	case 2:
+		return append(append([]byte{}, v2Signature[:]...), 0x20, 0x00, 0x00, 0x00) // LOCAL, UNSPEC, no address
+	}
+	return nil
 }

@@ -59,6 +59,9 @@ func NewServer(o Options) *Server {
 func (s *Server) Launcher(inner proc.Launcher) *Launcher {
 	l := NewLauncher(inner, s.Pool, s.kind, s.log)
 	l.kernel = s.kernel
+	if s.tcp != nil {
+		l.ProxyProtocol = s.tcp.ProxyProtocol
+	}
 	return l
 }
 
