@@ -22,23 +22,29 @@ const (
 // probe checks, until it passes or ctx ends, that the worker at addr is
 // ready: a connect succeeds (tcp), or a GET of the path answers 2xx (http).
 // header is what each probe connection sends first (a PROXY protocol
-// header, see localHeader), nil for nothing. It reports whether it passed.
-func probe(ctx context.Context, r config.Readiness, addr string, header []byte) bool {
+// header, see localHeader), nil for nothing. It reports whether it passed,
+// and if not, why the last try failed (nil if none was made).
+func probe(ctx context.Context, r config.Readiness, addr string, header []byte) (bool, error) {
 	check := func() error { return probeTCP(ctx, addr, header) }
 	if r.Kind == config.ReadyHTTP {
 		client := probeClient(probeWait, header)
 		check = func() error { return probeHTTP(ctx, client, "http://"+addr+r.Path) }
 	}
+	var last error
 	wait := probeFirst
 	for {
-		if check() == nil {
-			return true
+		err := check()
+		if err == nil {
+			return true, nil
+		}
+		if ctx.Err() == nil {
+			last = err
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return false
+			return false, last
 		case <-t.C:
 		}
 		wait = min(wait*2, probeMax)
@@ -72,7 +78,10 @@ func probeDial(ctx context.Context, addr string, header []byte) (net.Conn, error
 // header sent first on it, each request bounded by timeout.
 func probeClient(timeout time.Duration, header []byte) *http.Client {
 	dial := func(ctx context.Context, _, addr string) (net.Conn, error) { return probeDial(ctx, addr, header) }
-	return &http.Client{Timeout: timeout, Transport: &http.Transport{DisableKeepAlives: true, DialContext: dial}}
+	return &http.Client{Timeout: timeout, Transport: &http.Transport{DisableKeepAlives: true, DialContext: dial},
+		// A redirect is an answer, not a pass: a probe never leaves the
+		// worker's own port.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
 func probeHTTP(ctx context.Context, client *http.Client, url string) error {
@@ -88,7 +97,7 @@ func probeHTTP(ctx context.Context, client *http.Client, url string) error {
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("ready probe %s: status %d", url, resp.StatusCode)
+		return fmt.Errorf("GET %s answered %d, not 2xx", url, resp.StatusCode)
 	}
 	return nil
 }

@@ -94,14 +94,14 @@ func TestProbesSendThePROXYHeaderWorkersExpect(t *testing.T) {
 		want    string
 	}{{1, "v1 UNKNOWN"}, {2, "v2 LOCAL"}} {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if !probe(ctx, ready, addr, localHeader(c.version)) {
-			t.Fatalf("v%d: the http:/healthz probe did not pass", c.version)
+		if ok, err := probe(ctx, ready, addr, localHeader(c.version)); !ok {
+			t.Fatalf("v%d: the http:/healthz probe did not pass: %v", c.version, err)
 		}
 		if got := <-headers; got != c.want {
 			t.Errorf("v%d: the http probe sent %q, want %q", c.version, got, c.want)
 		}
-		if !probe(ctx, config.Readiness{Kind: config.ReadyTCP}, addr, localHeader(c.version)) {
-			t.Fatalf("v%d: the tcp probe did not pass", c.version)
+		if ok, err := probe(ctx, config.Readiness{Kind: config.ReadyTCP}, addr, localHeader(c.version)); !ok {
+			t.Fatalf("v%d: the tcp probe did not pass: %v", c.version, err)
 		}
 		if got := <-headers; got != c.want {
 			t.Errorf("v%d: the tcp probe sent %q, want %q", c.version, got, c.want)
@@ -117,7 +117,45 @@ func TestProbesSendThePROXYHeaderWorkersExpect(t *testing.T) {
 	// Without the header the same server never answers the http probe.
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	if probe(ctx, ready, addr, nil) {
+	if ok, _ := probe(ctx, ready, addr, nil); ok {
 		t.Fatal("an http probe without a PROXY header passed on a server that requires one: the test cannot fail")
+	}
+}
+
+// TestHTTPProbeSaysWhyItNeverPassed: a worker that answers 404, or
+// redirects (a probe does not follow a redirect off the worker's port),
+// never passes, and the probe says what the last answer was.
+func TestHTTPProbeSaysWhyItNeverPassed(t *testing.T) {
+	for _, c := range []struct {
+		answer string
+		want   string
+	}{
+		{"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", "answered 404, not 2xx"},
+		{"HTTP/1.1 301 Moved Permanently\r\nLocation: http://127.0.0.1:1/\r\nContent-Length: 0\r\n\r\n", "answered 301, not 2xx"},
+	} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			for {
+				conn, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				go func() {
+					defer conn.Close()
+					_, _ = bufio.NewReader(conn).ReadString('\n')
+					_, _ = io.WriteString(conn, c.answer)
+				}()
+			}
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		ok, last := probe(ctx, config.Readiness{Kind: config.ReadyHTTP, Path: "/healthz"}, ln.Addr().String(), nil)
+		cancel()
+		ln.Close()
+		if ok || last == nil || !strings.Contains(last.Error(), c.want) {
+			t.Errorf("probe of a worker answering %.12q: passed %v, last failure %v; want one saying %q", c.answer, ok, last, c.want)
+		}
 	}
 }

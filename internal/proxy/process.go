@@ -147,8 +147,15 @@ func (p *process) exited() {
 
 // probe runs the readiness probe and reports a pass as READY=1.
 func (p *process) probe(onNotify func(wire.Notify)) {
-	if probe(p.ctx, p.spec.Ready, p.b.Addr, localHeader(p.l.ProxyProtocol)) {
+	ok, last := probe(p.ctx, p.spec.Ready, p.b.Addr, localHeader(p.l.ProxyProtocol))
+	if ok {
 		onNotify(wire.Notify{Ready: true})
+		return
+	}
+	if last != nil {
+		// Stopped before it passed (not ready in time, or a stop): say
+		// why, or "not ready in time" is all the operator sees.
+		p.l.Log.Warn("readiness probe never passed", "slot", p.b.Slot, "pid", p.PID(), "ready", p.spec.Ready.String(), "last_failure", last.Error())
 	}
 }
 
