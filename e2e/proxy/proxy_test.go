@@ -99,6 +99,10 @@ func TestProxyWorkerOnTheWrongPortNeverBecomesReady(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("reload exit %d, want 1: %s", code, stderr)
 	}
+	// The failure says why: what the probe of the private port got.
+	if !strings.Contains(stderr, "not ready within --ready-timeout 3s: last tcp probe: dial tcp 127.0.0.1:") || !strings.Contains(stderr, "connection refused") {
+		t.Errorf("reload's error does not say what the readiness probe got:\n%s", stderr)
+	}
 	st := m.WaitReady(2, 20*time.Second)
 	if fmt.Sprint(e2etest.PIDs(st)) != fmt.Sprint(before) {
 		t.Fatalf("old workers %v replaced by %v", before, e2etest.PIDs(st))

@@ -65,6 +65,13 @@ type Process interface {
 	Release()
 }
 
+// NotReadyExplainer is a Process that can say why it is not ready yet,
+// such as the last failure of baton's own readiness probe of it (proxy
+// mode); "" when it cannot tell. It must not block.
+type NotReadyExplainer interface {
+	NotReadyBecause() string
+}
+
 // ReadyObserver is a Process that is told when the supervisor counts it
 // ready (proxy mode puts it in rotation then). MarkedReady is called on
 // the supervisor's goroutine and must not block.

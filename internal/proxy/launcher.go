@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/proc"
@@ -80,6 +81,8 @@ type process struct {
 	// onNotify reports to the supervisor: a passed readiness probe as
 	// READY=1, a passed liveness probe as WATCHDOG=1.
 	onNotify func(wire.Notify)
+	// probeFailure is the readiness probe's last failure, nil before one.
+	probeFailure atomic.Pointer[string]
 }
 
 var (

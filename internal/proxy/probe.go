@@ -19,16 +19,25 @@ const (
 	probeWait  = 2 * time.Second // bounds one probe
 )
 
-// probe checks, until it passes or ctx ends, that the worker at addr is
-// ready: a connect succeeds (tcp), or a GET of the path answers 2xx (http).
-// header is what each probe connection sends first (a PROXY protocol
-// header, see localHeader), nil for nothing. It reports whether it passed,
-// and if not, why the last try failed (nil if none was made).
-func probe(ctx context.Context, r config.Readiness, addr string, header []byte) (bool, error) {
-	check := func() error { return probeTCP(ctx, addr, header) }
-	if r.Kind == config.ReadyHTTP {
-		client := probeClient(probeWait, header)
-		check = func() error { return probeHTTP(ctx, client, "http://"+addr+r.Path) }
+// probeOptions say what a readiness probe checks.
+type probeOptions struct {
+	Ready config.Readiness // tcp: a connect succeeds; http: a GET of Ready.Path answers 2xx
+	Addr  string           // the worker's private address
+	// Header is sent first on each probe connection (a PROXY protocol
+	// header, see localHeader); nil for nothing.
+	Header []byte
+	// Failed, when not nil, is told each failure as it happens.
+	Failed func(error)
+}
+
+// probe checks, until it passes or ctx ends, that the worker is ready. It
+// reports whether it passed, and if not, why the last try failed (nil if
+// none was made).
+func probe(ctx context.Context, o probeOptions) (bool, error) {
+	check := func() error { return probeTCP(ctx, o.Addr, o.Header) }
+	if o.Ready.Kind == config.ReadyHTTP {
+		client := probeClient(probeWait, o.Header)
+		check = func() error { return probeHTTP(ctx, client, "http://"+o.Addr+o.Ready.Path) }
 	}
 	var last error
 	wait := probeFirst
@@ -39,6 +48,9 @@ func probe(ctx context.Context, r config.Readiness, addr string, header []byte) 
 		}
 		if ctx.Err() == nil {
 			last = err
+			if o.Failed != nil {
+				o.Failed(err)
+			}
 		}
 		t := time.NewTimer(wait)
 		select {

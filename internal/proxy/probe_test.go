@@ -94,13 +94,13 @@ func TestProbesSendThePROXYHeaderWorkersExpect(t *testing.T) {
 		want    string
 	}{{1, "v1 UNKNOWN"}, {2, "v2 LOCAL"}} {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if ok, err := probe(ctx, ready, addr, localHeader(c.version)); !ok {
+		if ok, err := probe(ctx, probeOptions{Ready: ready, Addr: addr, Header: localHeader(c.version)}); !ok {
 			t.Fatalf("v%d: the http:/healthz probe did not pass: %v", c.version, err)
 		}
 		if got := <-headers; got != c.want {
 			t.Errorf("v%d: the http probe sent %q, want %q", c.version, got, c.want)
 		}
-		if ok, err := probe(ctx, config.Readiness{Kind: config.ReadyTCP}, addr, localHeader(c.version)); !ok {
+		if ok, err := probe(ctx, probeOptions{Ready: config.Readiness{Kind: config.ReadyTCP}, Addr: addr, Header: localHeader(c.version)}); !ok {
 			t.Fatalf("v%d: the tcp probe did not pass: %v", c.version, err)
 		}
 		if got := <-headers; got != c.want {
@@ -117,7 +117,7 @@ func TestProbesSendThePROXYHeaderWorkersExpect(t *testing.T) {
 	// Without the header the same server never answers the http probe.
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	if ok, _ := probe(ctx, ready, addr, nil); ok {
+	if ok, _ := probe(ctx, probeOptions{Ready: ready, Addr: addr}); ok {
 		t.Fatal("an http probe without a PROXY header passed on a server that requires one: the test cannot fail")
 	}
 }
@@ -151,7 +151,7 @@ func TestHTTPProbeSaysWhyItNeverPassed(t *testing.T) {
 			}
 		}()
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-		ok, last := probe(ctx, config.Readiness{Kind: config.ReadyHTTP, Path: "/healthz"}, ln.Addr().String(), nil)
+		ok, last := probe(ctx, probeOptions{Ready: config.Readiness{Kind: config.ReadyHTTP, Path: "/healthz"}, Addr: ln.Addr().String()})
 		cancel()
 		ln.Close()
 		if ok || last == nil || !strings.Contains(last.Error(), c.want) {

@@ -147,7 +147,13 @@ func (p *process) exited() {
 
 // probe runs the readiness probe and reports a pass as READY=1.
 func (p *process) probe(onNotify func(wire.Notify)) {
-	ok, last := probe(p.ctx, p.spec.Ready, p.b.Addr, localHeader(p.l.ProxyProtocol))
+	ok, last := probe(p.ctx, probeOptions{
+		Ready: p.spec.Ready, Addr: p.b.Addr, Header: localHeader(p.l.ProxyProtocol),
+		Failed: func(err error) {
+			text := err.Error()
+			p.probeFailure.Store(&text)
+		},
+	})
 	if ok {
 		onNotify(wire.Notify{Ready: true})
 		return
@@ -157,6 +163,15 @@ func (p *process) probe(onNotify func(wire.Notify)) {
 		// why, or "not ready in time" is all the operator sees.
 		p.l.Log.Warn("readiness probe never passed", "slot", p.b.Slot, "pid", p.PID(), "ready", p.spec.Ready.String(), "last_failure", last.Error())
 	}
+}
+
+// NotReadyBecause is the last failure of the worker's readiness probe, ""
+// before the first or with none running.
+func (p *process) NotReadyBecause() string {
+	if f := p.probeFailure.Load(); f != nil {
+		return "last " + p.spec.Ready.String() + " probe: " + *f
+	}
+	return ""
 }
 
 // ProxyStatus is the worker's port and load.

@@ -35,6 +35,16 @@ type fakeProc struct {
 	pid    int
 	exit   func(proc.Exit)
 	exited bool
+	mute   bool // never notifies
+}
+
+// NotReadyBecause is what a proxy worker's readiness probe says: here,
+// for a mute process only.
+func (p *fakeProc) NotReadyBecause() string {
+	if p.mute {
+		return "last tcp probe: connection refused"
+	}
+	return ""
 }
 
 func newFake() *fakeLauncher {
@@ -45,7 +55,7 @@ func (f *fakeLauncher) Launch(l proc.Launch, onNotify func(wire.Notify), onExit 
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.nextPID++
-	p := &fakeProc{l: f, pid: f.nextPID, exit: onExit}
+	p := &fakeProc{l: f, pid: f.nextPID, exit: onExit, mute: f.mute[l.Generation]}
 	f.procs[p.pid] = p
 	f.log = append(f.log, fmt.Sprintf("start g%d s%d p%d", l.Generation, l.Slot, p.pid))
 	f.launches = append(f.launches, l)

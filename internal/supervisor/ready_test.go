@@ -62,8 +62,8 @@ func TestOutputThatNeverMatchesAbortsTheRollout(t *testing.T) {
 	h.waitEvent("new worker started", func(e Event) bool { return e.Kind == KindWorker && e.To == Starting && e.Generation == 2 })
 	h.advance(100 * time.Millisecond)
 	r := h.outcome(st)
-	if r.State != RolloutFailed || !strings.Contains(r.Error, "not ready within --ready-timeout 100ms") {
-		t.Fatalf("%+v", r)
+	if r.State != RolloutFailed || !strings.Contains(r.Error, "not ready within --ready-timeout 100ms: last tcp probe: connection refused") {
+		t.Fatalf("the failure does not say what the process said of its readiness: %+v", r)
 	}
 	if g := gens(h.status()); g[1] != 2 || countReady(h.status()) != 2 {
 		t.Fatalf("old workers not kept: %v", g)

@@ -151,7 +151,7 @@ func (s *Supervisor) recycleWorkerExited(w *worker) bool {
 // newWorkerFailure says why a worker that never became ready exited.
 func newWorkerFailure(w *worker) string {
 	if w.stop == CauseReadyTimeout {
-		return "was not ready within --ready-timeout " + w.spec.ReadyTimeout.String()
+		return "was " + w.readyTimeoutText()
 	}
 	return "exited before it was ready"
 }

@@ -117,7 +117,7 @@ func (s *Supervisor) newWorkerExited(w *worker) {
 	if r.failure == "" {
 		reason := "exited before it was ready"
 		if w.stop == CauseReadyTimeout {
-			reason = "not ready within --ready-timeout " + w.spec.ReadyTimeout.String()
+			reason = w.readyTimeoutText()
 		}
 		s.failRollout(w.slot, w.pid, fmt.Sprintf("slot %d: new worker pid %d %s (%s)", w.slot, w.pid, reason, w.exit), w.tail)
 	}

@@ -105,7 +105,7 @@ func (w *worker) exitCause() Cause {
 func (w *worker) exitText(from State, cause Cause) string {
 	switch {
 	case w.stop == CauseReadyTimeout:
-		return "not ready within --ready-timeout " + w.spec.ReadyTimeout.String()
+		return w.readyTimeoutText()
 	case cause == CauseKilled:
 		return "did not exit within --stop-timeout " + w.spec.StopTimeout.String()
 	case w.stop == CauseWatchdog:
@@ -126,3 +126,13 @@ func (w *worker) failed() bool {
 
 // uptime is how long w ran.
 func (w *worker) uptime() time.Duration { return w.exitAt.Sub(w.started) }
+
+// readyTimeoutText says that w was not ready within --ready-timeout, and
+// why when its process could tell.
+func (w *worker) readyTimeoutText() string {
+	text := "not ready within --ready-timeout " + w.spec.ReadyTimeout.String()
+	if w.notReady != "" {
+		text += ": " + w.notReady
+	}
+	return text
+}

@@ -33,6 +33,9 @@ type worker struct {
 	wd       clock.Timer   // the watchdog's deadline while ready
 	wdSeq    int           // invalidates a deadline re-armed since
 	recycle  Cause         // why it is being recycled; 0 if it is not
+	// notReady is why it was not ready when --ready-timeout passed, when
+	// its process could say (proc.NotReadyExplainer); else "".
+	notReady string
 }
 
 // exitEvent reports a worker's process has exited and its output is read.
@@ -137,6 +140,9 @@ func (s *Supervisor) onTimer(e timerEvent) {
 	case e.kind == readyDelay && w.state == Starting:
 		s.markReady(w, CauseDelay)
 	case e.kind == readyDeadline && w.state == Starting:
+		if x, ok := w.proc.(proc.NotReadyExplainer); ok {
+			w.notReady = x.NotReadyBecause()
+		}
 		s.drain(w, CauseReadyTimeout)
 	case e.kind == stopDeadline && w.state == Draining:
 		s.killNow(w, CauseKilled)
