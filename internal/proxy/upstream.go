@@ -10,7 +10,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -30,6 +33,12 @@ type upstream struct {
 	idle    []*upConn // the most recently used last
 	retired bool      // the worker drained: no connection is kept idle any more
 	sweep   *time.Timer
+
+	// closedIdle is the shortest time idle after which the worker was
+	// seen to have closed a kept-alive connection (nanoseconds; 0 until
+	// seen): a request that cannot be sent twice is not written on one
+	// idle for half of it or more.
+	closedIdle atomic.Int64
 }
 
 // probeIdle: a connection idle for longer is checked before it carries a
@@ -57,11 +66,19 @@ type upConn struct {
 	out   bytes.Buffer // the request being sent
 	since time.Time    // idle since
 	used  bool         // carried a request before: the worker may have closed it meanwhile
+	// idleFor is how long it was idle when it was taken for a request.
+	idleFor time.Duration
+	// keepFor is the idle timeout the worker announced on it (its last
+	// response's Keep-Alive: timeout=N), or -1.
+	keepFor time.Duration
 }
 
 // get returns an idle connection that has not been idle too long, or a
-// new one.
-func (u *upstream) get(ctx context.Context) (*upConn, error) {
+// new one. A request that cannot be sent twice (replay false) is written
+// only on a connection that the worker is not about to close (reuseWithin)
+// and that it has not closed already: checked, however short its idle
+// time; a worker may close after a response without saying so.
+func (u *upstream) get(ctx context.Context, replay bool) (*upConn, error) {
 	now := time.Now()
 	var c *upConn
 	for c == nil {
@@ -72,13 +89,22 @@ func (u *upstream) get(ctx context.Context) (*upConn, error) {
 			break
 		}
 		top := u.idle[n-1]
+		idle := now.Sub(top.since)
+		if !replay && idle >= u.reuseWithin(top) {
+			u.mu.Unlock()
+			break // a new connection; the idle ones stay for requests that can be sent again
+		}
 		u.idle[n-1] = nil
 		u.idle = u.idle[:n-1]
 		u.mu.Unlock()
-		idle := now.Sub(top.since)
-		if idle < upstreamIdle && (idle < probeIdle || top.open()) {
+		switch {
+		case idle >= upstreamIdle:
+			top.nc.Close()
+		case (replay && idle < probeIdle) || top.open():
 			c = top
-		} else {
+			c.idleFor = idle
+		default:
+			u.sawClosed(idle)
 			top.nc.Close()
 		}
 	}
@@ -94,7 +120,52 @@ func (u *upstream) get(ctx context.Context) (*upConn, error) {
 		nc.Close()
 		return nil, err
 	}
-	return &upConn{nc: nc, raw: raw, br: bufio.NewReaderSize(nc, 16<<10)}, nil
+	return &upConn{nc: nc, raw: raw, br: bufio.NewReaderSize(nc, 16<<10), keepFor: -1}, nil
+}
+
+// reuseWithin is how long c may have been idle and still carry a request
+// that cannot be sent twice: half of the idle timeout its worker
+// announced, or of the shortest after which the worker was seen to close
+// one, and never upstreamIdle or more.
+func (u *upstream) reuseWithin(c *upConn) time.Duration {
+	limit := time.Duration(upstreamIdle)
+	if c.keepFor >= 0 {
+		limit = min(limit, c.keepFor/2)
+	}
+	if seen := u.closedIdle.Load(); seen > 0 {
+		limit = min(limit, time.Duration(seen)/2)
+	}
+	return limit
+}
+
+// sawClosed records that the worker closed a connection idle for idle.
+func (u *upstream) sawClosed(idle time.Duration) {
+	idle = max(idle, time.Nanosecond)
+	for {
+		seen := u.closedIdle.Load()
+		if seen > 0 && seen <= int64(idle) || u.closedIdle.CompareAndSwap(seen, int64(idle)) {
+			return
+		}
+	}
+}
+
+// announcedTimeout is the idle timeout in a response's Keep-Alive header
+// (timeout=N, in seconds, as Node and Apache send it), or -1.
+func announcedTimeout(h http.Header) time.Duration {
+	for _, v := range h["Keep-Alive"] {
+		for v != "" {
+			var param string
+			param, v, _ = strings.Cut(v, ",")
+			k, val, ok := strings.Cut(param, "=")
+			if !ok || !strings.EqualFold(strings.TrimSpace(k), "timeout") {
+				continue
+			}
+			if n, err := strconv.Atoi(strings.TrimSpace(val)); err == nil && n >= 0 {
+				return time.Duration(n) * time.Second
+			}
+		}
+	}
+	return -1
 }
 
 // open says whether the worker kept c open and sent nothing unasked.
@@ -181,7 +252,7 @@ var errUpstreamClosed = errors.New("the worker closed the connection before a re
 func (u *upstream) roundTrip(req *http.Request, a *attempt, body func() io.ReadCloser) (*http.Response, error) {
 	ctx := req.Context()
 	for {
-		c, err := u.get(ctx)
+		c, err := u.get(ctx, idempotent(req))
 		if err != nil {
 			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: err}
 		}
@@ -192,6 +263,9 @@ func (u *upstream) roundTrip(req *http.Request, a *attempt, body func() io.ReadC
 			return resp, nil
 		}
 		c.nc.Close()
+		if used && !a.firstByte.Load() && errors.Is(err, errUpstreamClosed) {
+			u.sawClosed(c.idleFor)
+		}
 		if !used || a.firstByte.Load() || ctx.Err() != nil || (a.wrote.Load() && !idempotent(req)) {
 			return nil, err
 		}
@@ -238,6 +312,7 @@ func (u *upstream) exchange(ctx context.Context, c *upConn, req *http.Request, a
 			}
 			continue // 100 Continue, 103 Early Hints: the final response follows
 		}
+		c.keepFor = announcedTimeout(resp.Header)
 		resp.Body = &upBody{r: resp.Body, u: u, c: c, stop: stop, eof: resp.Body == http.NoBody,
 			keep: !resp.Close && !req.Close}
 		return resp, nil

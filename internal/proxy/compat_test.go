@@ -1,0 +1,190 @@
+package proxy
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// rawBackend is a worker written byte by byte: serve answers each
+// connection; it counts the connections it took.
+func rawBackend(t *testing.T, serve func(c net.Conn, n int64)) (*Backend, *atomic.Int64) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var conns atomic.Int64
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			n := conns.Add(1)
+			go func() {
+				defer c.Close()
+				serve(c, n)
+			}()
+		}
+	}()
+	nextID++
+	b := NewHTTPBackend(nextID, nextID, portOf(t, ln.Addr().String()))
+	t.Cleanup(b.closeIdle)
+	return b, &conns
+}
+
+// readHead reads one request's head (and a body of known length) from br.
+func readReq(br *bufio.Reader) (*http.Request, error) {
+	req, err := http.ReadRequest(br)
+	if err != nil {
+		return nil, err
+	}
+	_, err = io.Copy(io.Discard, req.Body)
+	return req, err
+}
+
+// proxyTo runs a proxy over the single backend b.
+func proxyTo(t *testing.T, b *Backend) string {
+	t.Helper()
+	pool := NewPool(time.Second)
+	pool.Add(b)
+	return startHTTP(t, pool)
+}
+
+// postOnce sends a request with a one-byte body on the client connection
+// c and returns the response's status.
+func sendOn(t *testing.T, c net.Conn, br *bufio.Reader, method string) int {
+	t.Helper()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, method+" / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\n\r\nx"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("%s: %v", method, err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode
+}
+
+// dialProxy is a client connection to the proxy at addr.
+func dialProxy(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c, bufio.NewReader(c)
+}
+
+func TestUpstreamNeverWritesAPostOnAConnectionTheWorkerClosedSilently(t *testing.T) {
+	// An HTTP/1.1 worker that closes after each response without saying
+	// so (no Connection: close): the next POST, however soon, goes on a
+	// new connection rather than on the closed one, where it would fail.
+	closed := make(chan struct{}, 1)
+	var posts atomic.Int64
+	b, conns := rawBackend(t, func(c net.Conn, _ int64) {
+		if req, err := readReq(bufio.NewReader(c)); err == nil && req.Method == "POST" {
+			posts.Add(1)
+		}
+		_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		c.Close()
+		closed <- struct{}{}
+	})
+	c, br := dialProxy(t, proxyTo(t, b))
+	for i := 0; i < 20; i++ {
+		if code := sendOn(t, c, br, "POST"); code != 200 {
+			t.Fatalf("POST %d: %d, want 200 (the worker closed the connection of the one before)", i, code)
+		}
+		<-closed
+	}
+	if posts.Load() != 20 || conns.Load() != 20 {
+		t.Fatalf("the worker got %d POSTs on %d connections, want 20 on 20", posts.Load(), conns.Load())
+	}
+}
+
+// closingOnNext is a worker that answers the first request of each
+// connection with head, then closes the connection when the next request
+// arrives, unread: its idle timeout fired just then.
+func closingOnNext(head string, posts *atomic.Int64) func(net.Conn, int64) {
+	return func(c net.Conn, _ int64) {
+		br := bufio.NewReader(c)
+		req, err := readReq(br)
+		if err != nil {
+			return
+		}
+		if req.Method == "POST" {
+			posts.Add(1)
+		}
+		_, _ = io.WriteString(c, head+"Content-Length: 2\r\n\r\nok")
+		_, _ = br.Peek(1)
+	}
+}
+
+func TestUpstreamPostsHonourTheWorkersKeepAliveTimeout(t *testing.T) {
+	// Node with server.keepAliveTimeout under a second says Keep-Alive:
+	// timeout=0 and closes an idle connection within a millisecond: a POST
+	// sent on a kept connection would meet the close. It goes on a new one.
+	var posts atomic.Int64
+	b, conns := rawBackend(t, closingOnNext("HTTP/1.1 200 OK\r\nKeep-Alive: timeout=0\r\n", &posts))
+	c, br := dialProxy(t, proxyTo(t, b))
+	for i := 0; i < 10; i++ {
+		if code := sendOn(t, c, br, "POST"); code != 200 {
+			t.Fatalf("POST %d: %d, want 200", i, code)
+		}
+	}
+	if posts.Load() != 10 || conns.Load() != 10 {
+		t.Fatalf("the worker got %d POSTs on %d connections, want 10 on 10", posts.Load(), conns.Load())
+	}
+}
+
+func TestUpstreamPostsAvoidConnectionsAsIdleAsOneTheWorkerClosed(t *testing.T) {
+	// A worker that closes idle connections early and does not say so: a
+	// GET that met the close went again on a new connection, and taught
+	// the proxy how soon this worker closes; a POST is then not written on
+	// a connection idle that long.
+	var posts atomic.Int64
+	b, conns := rawBackend(t, closingOnNext("HTTP/1.1 200 OK\r\n", &posts))
+	c, br := dialProxy(t, proxyTo(t, b))
+	if code := sendOn(t, c, br, "GET"); code != 200 {
+		t.Fatalf("GET: %d", code)
+	}
+	idleFor(t, b, 2*time.Millisecond) // not checked before a GET
+	if code := sendOn(t, c, br, "GET"); code != 200 {
+		t.Fatalf("GET on a connection the worker closed: %d, want it sent again", code)
+	}
+	idleFor(t, b, 2*time.Millisecond) // open when checked: the worker closes it on the POST
+	if code := sendOn(t, c, br, "POST"); code != 200 {
+		t.Fatalf("POST: %d, want 200", code)
+	}
+	if posts.Load() != 1 || conns.Load() != 3 {
+		t.Fatalf("the worker got %d POSTs, %d connections, want 1 and 3", posts.Load(), conns.Load())
+	}
+}
+
+func TestAnnouncedTimeout(t *testing.T) {
+	for v, want := range map[string]time.Duration{
+		"":                    -1,
+		"timeout=5":           5 * time.Second,
+		"timeout=0":           0,
+		"max=100, timeout=2":  2 * time.Second,
+		" Timeout = 3 ,max=9": 3 * time.Second,
+		"timeout=x":           -1,
+		"max=5":               -1,
+	} {
+		h := http.Header{}
+		if v != "" {
+			h.Set("Keep-Alive", v)
+		}
+		if got := announcedTimeout(h); got != want {
+			t.Errorf("Keep-Alive: %q: %v, want %v", v, got, want)
+		}
+	}
+}
