@@ -188,3 +188,30 @@ func TestAnnouncedTimeout(t *testing.T) {
 		}
 	}
 }
+
+func TestFrontAnswers502WhenTheWorkerCutsAShortResponse(t *testing.T) {
+	// A worker that resets (or closes) the connection in the middle of a
+	// short response, which the front sends only once it has it all: the
+	// client, which got nothing yet, gets a 502, counted as failed.
+	for _, reset := range []bool{true, false} {
+		b, _ := rawBackend(t, func(c net.Conn, _ int64) {
+			if _, err := readReq(bufio.NewReader(c)); err != nil {
+				return
+			}
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhel")
+			if reset {
+				_ = c.(*net.TCPConn).SetLinger(0)
+			}
+		})
+		pool := NewPool(time.Second)
+		pool.Add(b)
+		addr := startHTTP(t, pool)
+		c, br := dialProxy(t, addr)
+		if code := sendOn(t, c, br, "GET"); code != http.StatusBadGateway {
+			t.Fatalf("reset %v: %d, want 502", reset, code)
+		}
+		if f := pool.Counters().Failed.Load(); f != 1 {
+			t.Fatalf("reset %v: %d failed, want 1", reset, f)
+		}
+	}
+}

@@ -363,7 +363,12 @@ func (c *frontConn) respond(in *http.Request, resp *http.Response, keep bool) (b
 	}
 	if !bodyless {
 		if _, err := io.Copy(b, resp.Body); err != nil {
-			return false, err // the worker failed in the middle: the client must see it
+			// The worker failed in the middle, and the client got nothing
+			// yet: it gets a 502 rather than a connection closed unanswered.
+			c.h.Log.Debug("proxy: response cut", "method", in.Method, "path", in.URL.Path, "err", err)
+			c.h.Pool.counters.Failed.Add(1)
+			c.h.Pool.counters.CountResponse(http.StatusBadGateway)
+			return false, c.sendError(in, http.StatusBadGateway, "502 the worker failed to answer\n", false)
 		}
 	}
 	// The request ends here: its worker connection is free and the
