@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -212,6 +213,37 @@ func TestFrontAnswers502WhenTheWorkerCutsAShortResponse(t *testing.T) {
 		}
 		if f := pool.Counters().Failed.Load(); f != 1 {
 			t.Fatalf("reset %v: %d failed, want 1", reset, f)
+		}
+	}
+}
+
+func TestFrontAnswersAClientThatHalfClosedAfterItsRequest(t *testing.T) {
+	// A client that ends its sending right after its request (nc -N,
+	// shutdown(SHUT_WR)) still gets its answer, even a slow one (the front
+	// watches the client of a request that takes watchAfter).
+	b, _ := rawBackend(t, func(c net.Conn, _ int64) {
+		br := bufio.NewReader(c)
+		for {
+			if _, err := readReq(br); err != nil {
+				return
+			}
+			time.Sleep(3 * watchAfter) // a slow worker
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		}
+	})
+	addr := proxyTo(t, b)
+	for _, raw := range []string{
+		"GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nab",
+		"GET / HTTP/1.0\r\nHost: h\r\n\r\n",
+	} {
+		c, _ := dialProxy(t, addr)
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		_, _ = io.WriteString(c, raw)
+		_ = c.(*net.TCPConn).CloseWrite()
+		got, err := io.ReadAll(c)
+		if err != nil || !strings.HasSuffix(string(got), "\r\n\r\nok") {
+			t.Fatalf("%q, then a half-close: %q %v, want the answer", raw, got, err)
 		}
 	}
 }

@@ -505,13 +505,16 @@ func (c *frontConn) watchRequest(cancel context.CancelFunc) *requestWatch {
 	return w
 }
 
-// run parks on the client connection until the client resets it or ends
-// its sending (the request is cancelled), or stop sets a deadline; what
-// the client sends meanwhile (a pipelined request) stays unread.
+// run parks on the client connection until the client resets it (the
+// request is cancelled), or stop sets a deadline; what the client sends
+// meanwhile (a pipelined request) stays unread. A client that only ended
+// its sending (a half-close right after its request, as `nc -N` does)
+// still gets its answer, as with HAProxy's default: the kernel cannot
+// tell it from a client that closed, until the answer is written.
 func (w *requestWatch) run(cancel context.CancelFunc) {
 	defer close(w.done)
 	_ = w.c.raw.Read(func(fd uintptr) bool {
-		if peerGone(int(fd)) {
+		if peerReset(int(fd)) {
 			w.gone.Store(true)
 			cancel()
 			return true
