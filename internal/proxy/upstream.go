@@ -150,7 +150,12 @@ func (u *upstream) sawClosed(idle time.Duration) {
 }
 
 // announcedTimeout is the idle timeout in a response's Keep-Alive header
-// (timeout=N, in seconds, as Node and Apache send it), or -1.
+// (timeout=N, in seconds, as Node and Apache send it), or -1. timeout=0
+// (Node's keepAliveTimeout under a second, which since Node 20.20 waits a
+// second more than it says) tells no more than "under a second", and
+// taking it as "at once" would cost every POST a new connection under
+// load: the check before each POST and the closes seen (closedIdle) are
+// what guard such a worker.
 func announcedTimeout(h http.Header) time.Duration {
 	for _, v := range h["Keep-Alive"] {
 		for v != "" {
@@ -160,7 +165,7 @@ func announcedTimeout(h http.Header) time.Duration {
 			if !ok || !strings.EqualFold(strings.TrimSpace(k), "timeout") {
 				continue
 			}
-			if n, err := strconv.Atoi(strings.TrimSpace(val)); err == nil && n >= 0 {
+			if n, err := strconv.Atoi(strings.TrimSpace(val)); err == nil && n > 0 {
 				return time.Duration(n) * time.Second
 			}
 		}
