@@ -129,16 +129,17 @@ func closingOnNext(head string, posts *atomic.Int64) func(net.Conn, int64) {
 	}
 }
 
-func TestUpstreamPostsHonourTheWorkersKeepAliveTimeout(t *testing.T) {
-	// A worker that says Keep-Alive: timeout=1 closes an idle connection
-	// after a second: a POST is not written on one idle for half of that,
-	// where it could meet the close (the worker here closes it as the
-	// POST arrives). It goes on a new connection.
+func TestUpstreamPostsAvoidConnectionsIdleForHalfASecond(t *testing.T) {
+	// Node 20.20 with keepAliveTimeout = 1 closes an idle connection after
+	// a second, when the proxy's own idle limit (upstreamIdle) ends too: a
+	// POST is not written on one idle for half of that, where it could
+	// meet the close (the worker here closes it as the POST arrives). It
+	// goes on a new connection.
 	var posts atomic.Int64
-	b, conns := rawBackend(t, closingOnNext("HTTP/1.1 200 OK\r\nKeep-Alive: timeout=1, max=100\r\n", &posts))
+	b, conns := rawBackend(t, closingOnNext("HTTP/1.1 200 OK\r\nKeep-Alive: timeout=0\r\n", &posts))
 	c, br := dialProxy(t, proxyTo(t, b))
 	for i := 0; i < 5; i++ {
-		agedIdle(b, 600*time.Millisecond) // open when checked
+		agedIdle(b, upstreamIdle*6/10) // open when checked
 		if code := sendOn(t, c, br, "POST"); code != 200 {
 			t.Fatalf("POST %d: %d, want 200", i, code)
 		}
@@ -178,26 +179,6 @@ func TestUpstreamPostsAvoidConnectionsAsIdleAsOneTheWorkerClosed(t *testing.T) {
 	}
 	if posts.Load() != 1 || conns.Load() != 3 {
 		t.Fatalf("the worker got %d POSTs, %d connections, want 1 and 3", posts.Load(), conns.Load())
-	}
-}
-
-func TestAnnouncedTimeout(t *testing.T) {
-	for v, want := range map[string]time.Duration{
-		"":                    -1,
-		"timeout=5":           5 * time.Second,
-		"timeout=0":           -1,
-		"max=100, timeout=2":  2 * time.Second,
-		" Timeout = 3 ,max=9": 3 * time.Second,
-		"timeout=x":           -1,
-		"max=5":               -1,
-	} {
-		h := http.Header{}
-		if v != "" {
-			h.Set("Keep-Alive", v)
-		}
-		if got := announcedTimeout(h); got != want {
-			t.Errorf("Keep-Alive: %q: %v, want %v", v, got, want)
-		}
 	}
 }
 

@@ -10,8 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -68,9 +66,6 @@ type upConn struct {
 	used  bool         // carried a request before: the worker may have closed it meanwhile
 	// idleFor is how long it was idle when it was taken for a request.
 	idleFor time.Duration
-	// keepFor is the idle timeout the worker announced on it (its last
-	// response's Keep-Alive: timeout=N), or -1.
-	keepFor time.Duration
 }
 
 // get returns an idle connection that has not been idle too long, or a
@@ -90,7 +85,7 @@ func (u *upstream) get(ctx context.Context, replay bool) (*upConn, error) {
 		}
 		top := u.idle[n-1]
 		idle := now.Sub(top.since)
-		if !replay && idle >= u.reuseWithin(top) {
+		if !replay && idle >= u.reuseWithin() {
 			u.mu.Unlock()
 			break // a new connection; the idle ones stay for requests that can be sent again
 		}
@@ -120,18 +115,17 @@ func (u *upstream) get(ctx context.Context, replay bool) (*upConn, error) {
 		nc.Close()
 		return nil, err
 	}
-	return &upConn{nc: nc, raw: raw, br: bufio.NewReaderSize(nc, 16<<10), keepFor: -1}, nil
+	return &upConn{nc: nc, raw: raw, br: bufio.NewReaderSize(nc, 16<<10)}, nil
 }
 
-// reuseWithin is how long c may have been idle and still carry a request
-// that cannot be sent twice: half of the idle timeout its worker
-// announced, or of the shortest after which the worker was seen to close
-// one, and never upstreamIdle or more.
-func (u *upstream) reuseWithin(c *upConn) time.Duration {
-	limit := time.Duration(upstreamIdle)
-	if c.keepFor >= 0 {
-		limit = min(limit, c.keepFor/2)
-	}
+// reuseWithin is how long a connection may have been idle and still
+// carry a request that cannot be sent twice: half of upstreamIdle, far
+// from the idle timeout of any worker that keeps a connection a second
+// (Node since 20.20 with a keepAliveTimeout under a second closes it
+// after 1 s and that timeout), and half of the shortest idle after which
+// this worker was seen to close one.
+func (u *upstream) reuseWithin() time.Duration {
+	limit := time.Duration(upstreamIdle / 2)
 	if seen := u.closedIdle.Load(); seen > 0 {
 		limit = min(limit, time.Duration(seen)/2)
 	}
@@ -147,30 +141,6 @@ func (u *upstream) sawClosed(idle time.Duration) {
 			return
 		}
 	}
-}
-
-// announcedTimeout is the idle timeout in a response's Keep-Alive header
-// (timeout=N, in seconds, as Node and Apache send it), or -1. timeout=0
-// (Node's keepAliveTimeout under a second, which since Node 20.20 waits a
-// second more than it says) tells no more than "under a second", and
-// taking it as "at once" would cost every POST a new connection under
-// load: the check before each POST and the closes seen (closedIdle) are
-// what guard such a worker.
-func announcedTimeout(h http.Header) time.Duration {
-	for _, v := range h["Keep-Alive"] {
-		for v != "" {
-			var param string
-			param, v, _ = strings.Cut(v, ",")
-			k, val, ok := strings.Cut(param, "=")
-			if !ok || !strings.EqualFold(strings.TrimSpace(k), "timeout") {
-				continue
-			}
-			if n, err := strconv.Atoi(strings.TrimSpace(val)); err == nil && n > 0 {
-				return time.Duration(n) * time.Second
-			}
-		}
-	}
-	return -1
 }
 
 // open says whether the worker kept c open and sent nothing unasked.
@@ -317,7 +287,6 @@ func (u *upstream) exchange(ctx context.Context, c *upConn, req *http.Request, a
 			}
 			continue // 100 Continue, 103 Early Hints: the final response follows
 		}
-		c.keepFor = announcedTimeout(resp.Header)
 		resp.Body = &upBody{r: resp.Body, u: u, c: c, stop: stop, eof: resp.Body == http.NoBody,
 			keep: !resp.Close && !req.Close}
 		return resp, nil
