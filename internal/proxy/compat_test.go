@@ -239,3 +239,38 @@ func TestFrontAnswersAClientThatHalfClosedAfterItsRequest(t *testing.T) {
 		}
 	}
 }
+
+func TestUpstreamDoesNotKeepAConnectionAfterAHeadResponseThatAnnouncedABody(t *testing.T) {
+	// A worker that serves HEAD as GET (a WSGI app under gunicorn, a
+	// Python handler with do_HEAD = do_GET) sends the body after the head:
+	// read as the next response, it made the GET after a HEAD a 502.
+	b, conns := rawBackend(t, func(c net.Conn, _ int64) {
+		br := bufio.NewReader(c)
+		for {
+			if _, err := readReq(br); err != nil {
+				return
+			}
+			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")
+			time.Sleep(time.Millisecond) // the body a moment later, in a write of its own
+			_, _ = io.WriteString(c, "hello")
+		}
+	})
+	c, br := dialProxy(t, proxyTo(t, b))
+	for i := 0; i < 10; i++ {
+		for _, m := range []string{"HEAD", "GET"} {
+			_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+			_, _ = io.WriteString(c, m+" / HTTP/1.1\r\nHost: h\r\n\r\n")
+			resp, err := http.ReadResponse(br, &http.Request{Method: m})
+			if err != nil {
+				t.Fatalf("%s %d: %v", m, i, err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			if want := map[string]string{"HEAD": "", "GET": "hello"}[m]; resp.StatusCode != 200 || string(body) != want {
+				t.Fatalf("%s %d: %d %q, want 200 %q", m, i, resp.StatusCode, body, want)
+			}
+		}
+	}
+	if n := conns.Load(); n < 10 {
+		t.Fatalf("%d connections to the worker for 10 HEADs", n)
+	}
+}

@@ -288,9 +288,23 @@ func (u *upstream) exchange(ctx context.Context, c *upConn, req *http.Request, a
 			continue // 100 Continue, 103 Early Hints: the final response follows
 		}
 		resp.Body = &upBody{r: resp.Body, u: u, c: c, stop: stop, eof: resp.Body == http.NoBody,
-			keep: !resp.Close && !req.Close}
+			keep: !resp.Close && !req.Close && !announcesABody(req, resp)}
 		return resp, nil
 	}
+}
+
+// announcesABody says whether a response that has no body by protocol
+// (to a HEAD, a 204, a 304) announced one all the same: a worker that
+// serves HEAD as it serves GET (a WSGI app under gunicorn, a Python
+// handler with do_HEAD = do_GET) sends that body too, maybe after the
+// head, and it would be read as the next request's response. Such a
+// connection is not kept.
+func announcesABody(req *http.Request, resp *http.Response) bool {
+	if req.Method != http.MethodHead && resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusNotModified {
+		return false
+	}
+	cl := resp.Header["Content-Length"]
+	return len(resp.TransferEncoding) > 0 || len(cl) > 0 && cl[0] != "0"
 }
 
 // sendThenAwait writes p to a connection and waits until it can be read.
