@@ -203,8 +203,9 @@ func TestFrontAnswers502WhenTheWorkerCutsAShortResponse(t *testing.T) {
 		if code := sendOn(t, c, br, "GET"); code != http.StatusBadGateway {
 			t.Fatalf("reset %v: %d, want 502", reset, code)
 		}
-		if f := pool.Counters().Failed.Load(); f != 1 {
-			t.Fatalf("reset %v: %d failed, want 1", reset, f)
+		cs := pool.Counters()
+		if f, ok, bad := cs.Failed.Load(), cs.Responses[2].Load(), cs.Responses[5].Load(); f != 1 || ok != 0 || bad != 1 {
+			t.Fatalf("reset %v: %d failed, %d 2xx, %d 5xx counted, want 1, 0, 1", reset, f, ok, bad)
 		}
 	}
 }

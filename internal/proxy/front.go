@@ -249,9 +249,8 @@ func (c *frontConn) answer(in *http.Request) (keep bool, err error) {
 		h.Pool.counters.CountResponse(code)
 		return keep, c.sendError(in, code, text, keep)
 	}
-	defer resp.Body.Close() // respond closed it, unless it failed
-	h.Pool.counters.CountResponse(resp.StatusCode)
-	return c.respond(in, resp, keep)
+	defer resp.Body.Close()          // respond closed it, unless it failed
+	return c.respond(in, resp, keep) // counts the response it sends
 }
 
 // outgoing is the request as the worker gets it, as the reverse proxy
@@ -359,6 +358,7 @@ func (c *frontConn) respond(in *http.Request, resp *http.Response, keep bool) (b
 	}
 	b.WriteString("\r\n")
 	if !bodyless && (unknown || resp.ContentLength > bufferedResponse) {
+		c.h.Pool.counters.CountResponse(code)
 		return keep, c.stream(resp, chunked)
 	}
 	if !bodyless {
@@ -375,6 +375,7 @@ func (c *frontConn) respond(in *http.Request, resp *http.Response, keep bool) (b
 	// worker's count of requests in flight drops before the client is
 	// answered (and finish waits for its next request).
 	resp.Body.Close()
+	c.h.Pool.counters.CountResponse(code)
 	return keep, c.finish(keep)
 }
 

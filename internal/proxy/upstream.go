@@ -121,9 +121,9 @@ func (u *upstream) get(ctx context.Context, replay bool) (*upConn, error) {
 // reuseWithin is how long a connection may have been idle and still
 // carry a request that cannot be sent twice: half of upstreamIdle, far
 // from the idle timeout of any worker that keeps a connection a second
-// (Node since 20.20 with a keepAliveTimeout under a second closes it
-// after 1 s and that timeout), and half of the shortest idle after which
-// this worker was seen to close one.
+// (Node since 20.20, with a keepAliveTimeout under a second, closes one
+// after that timeout plus 1 s), and half of the shortest idle after
+// which this worker was seen to close one.
 func (u *upstream) reuseWithin() time.Duration {
 	limit := time.Duration(upstreamIdle / 2)
 	if seen := u.closedIdle.Load(); seen > 0 {
