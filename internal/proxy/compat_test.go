@@ -2,9 +2,11 @@ package proxy
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -274,4 +276,59 @@ func TestUpstreamDoesNotKeepAConnectionAfterAHeadResponseThatAnnouncedABody(t *t
 	if n := conns.Load(); n < 10 {
 		t.Fatalf("%d connections to the worker for 10 HEADs", n)
 	}
+}
+
+func TestLargePostsAvoidKeptConnectionsOfAWorkerSeenClosingThem(t *testing.T) {
+	// A POST with a body over singleWrite goes through http.Transport,
+	// which reuses any kept connection: once the worker was seen closing
+	// kept connections as requests arrive, such a POST takes a new one.
+	big := strings.Repeat("x", 2*singleWrite)
+	post := func(t *testing.T, c net.Conn, br *bufio.Reader) int {
+		t.Helper()
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.WriteString(c, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: "+strconv.Itoa(len(big))+"\r\n\r\n"+big); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("POST: %v", err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return resp.StatusCode
+	}
+	t.Run("seen by GETs", func(t *testing.T) {
+		var posts atomic.Int64
+		b, _ := rawBackend(t, closingOnNext("HTTP/1.1 200 OK\r\n", &posts))
+		c, br := dialProxy(t, proxyTo(t, b))
+		for i := 0; i < 2; i++ { // the second meets the close, goes again, and teaches
+			if i > 0 {
+				idleFor(t, b, 2*time.Millisecond) // not checked before a GET
+			}
+			if code := sendOn(t, c, br, "GET"); code != 200 {
+				t.Fatalf("GET %d: %d", i, code)
+			}
+		}
+		for i := 0; i < 5; i++ {
+			if code := post(t, c, br); code != 200 {
+				t.Fatalf("large POST %d: %d, want 200", i, code)
+			}
+		}
+		if posts.Load() != 5 {
+			t.Fatalf("the worker got %d POSTs, want 5", posts.Load())
+		}
+	})
+	t.Run("seen by a POST", func(t *testing.T) {
+		var posts atomic.Int64
+		b, _ := rawBackend(t, closingOnNext("HTTP/1.1 200 OK\r\n", &posts))
+		c, br := dialProxy(t, proxyTo(t, b))
+		codes := []int{}
+		for i := 0; i < 6; i++ {
+			codes = append(codes, post(t, c, br))
+		}
+		// The second one met the close, failed (never sent twice), and
+		// taught: the ones after it went on new connections.
+		if fmt.Sprint(codes) != "[200 502 200 200 200 200]" || posts.Load() != 5 {
+			t.Fatalf("large POSTs: %v, the worker got %d, want [200 502 200 200 200 200] and 5", codes, posts.Load())
+		}
+	})
 }
