@@ -29,6 +29,9 @@ type Backend struct {
 	// upstream carries its plain requests (upstream.go); Transport the
 	// upgrades and streamed bodies.
 	upstream *upstream
+	// fresh is Transport without keep-alive: for a request that cannot
+	// be sent twice, to a worker seen closing kept connections early.
+	fresh *http.Transport
 
 	// --max-requests: reached is called once served reaches limit.
 	limit   atomic.Uint64
@@ -44,8 +47,21 @@ func NewBackend(id, slot, port int) *Backend {
 // NewHTTPBackend is NewBackend with the upstream clients of --proxy http.
 func NewHTTPBackend(id, slot, port int) *Backend {
 	b := NewBackend(id, slot, port)
-	b.Transport, b.upstream = NewTransport(), newUpstream(b.Addr)
+	b.Transport, b.upstream, b.fresh = NewTransport(), newUpstream(b.Addr), NewTransport()
+	b.fresh.DisableKeepAlives = true
 	return b
+}
+
+// transportFor is the transport of req on b: a request that cannot be
+// sent twice goes on a new connection once the worker was seen closing
+// kept-alive connections early (upstream.closedIdle), since one that
+// closes as the request arrives costs a 502, and http.Transport cannot be
+// told per request not to reuse a connection.
+func (b *Backend) transportFor(req *http.Request) *http.Transport {
+	if b.fresh != nil && b.upstream != nil && !idempotent(req) && b.upstream.closedIdle.Load() > 0 {
+		return b.fresh
+	}
+	return b.Transport
 }
 
 // closeIdle closes its idle upstream connections (--proxy http) and

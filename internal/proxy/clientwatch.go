@@ -73,7 +73,19 @@ func (w *clientWatch) stop() {
 // peerGone says, without waiting or reading, whether the peer of socket
 // fd reset the connection or ended its sending.
 func peerGone(fd int) bool {
+	return peerEvents(fd)&(unix.POLLRDHUP|unix.POLLHUP|unix.POLLERR) != 0
+}
+
+// peerReset says, without waiting or reading, whether the peer of socket
+// fd reset the connection (a half-close is not a reset).
+func peerReset(fd int) bool {
+	return peerEvents(fd)&(unix.POLLHUP|unix.POLLERR) != 0
+}
+
+func peerEvents(fd int) int16 {
 	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLRDHUP}}
-	n, err := unix.Poll(fds, 0)
-	return err == nil && n > 0 && fds[0].Revents&(unix.POLLRDHUP|unix.POLLHUP|unix.POLLERR) != 0
+	if n, err := unix.Poll(fds, 0); err != nil || n == 0 {
+		return 0
+	}
+	return fds[0].Revents
 }

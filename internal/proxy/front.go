@@ -249,9 +249,8 @@ func (c *frontConn) answer(in *http.Request) (keep bool, err error) {
 		h.Pool.counters.CountResponse(code)
 		return keep, c.sendError(in, code, text, keep)
 	}
-	defer resp.Body.Close() // respond closed it, unless it failed
-	h.Pool.counters.CountResponse(resp.StatusCode)
-	return c.respond(in, resp, keep)
+	defer resp.Body.Close()          // respond closed it, unless it failed
+	return c.respond(in, resp, keep) // counts the response it sends
 }
 
 // outgoing is the request as the worker gets it, as the reverse proxy
@@ -359,17 +358,24 @@ func (c *frontConn) respond(in *http.Request, resp *http.Response, keep bool) (b
 	}
 	b.WriteString("\r\n")
 	if !bodyless && (unknown || resp.ContentLength > bufferedResponse) {
+		c.h.Pool.counters.CountResponse(code)
 		return keep, c.stream(resp, chunked)
 	}
 	if !bodyless {
 		if _, err := io.Copy(b, resp.Body); err != nil {
-			return false, err // the worker failed in the middle: the client must see it
+			// The worker failed in the middle, and the client got nothing
+			// yet: it gets a 502 rather than a connection closed unanswered.
+			c.h.Log.Debug("proxy: response cut", "method", in.Method, "path", in.URL.Path, "err", err)
+			c.h.Pool.counters.Failed.Add(1)
+			c.h.Pool.counters.CountResponse(http.StatusBadGateway)
+			return false, c.sendError(in, http.StatusBadGateway, "502 the worker failed to answer\n", false)
 		}
 	}
 	// The request ends here: its worker connection is free and the
 	// worker's count of requests in flight drops before the client is
 	// answered (and finish waits for its next request).
 	resp.Body.Close()
+	c.h.Pool.counters.CountResponse(code)
 	return keep, c.finish(keep)
 }
 
@@ -500,13 +506,16 @@ func (c *frontConn) watchRequest(cancel context.CancelFunc) *requestWatch {
 	return w
 }
 
-// run parks on the client connection until the client resets it or ends
-// its sending (the request is cancelled), or stop sets a deadline; what
-// the client sends meanwhile (a pipelined request) stays unread.
+// run parks on the client connection until the client resets it (the
+// request is cancelled), or stop sets a deadline; what the client sends
+// meanwhile (a pipelined request) stays unread. A client that only ended
+// its sending (a half-close right after its request, as `nc -N` does)
+// still gets its answer, as with HAProxy's default: the kernel cannot
+// tell it from a client that closed, until the answer is written.
 func (w *requestWatch) run(cancel context.CancelFunc) {
 	defer close(w.done)
 	_ = w.c.raw.Read(func(fd uintptr) bool {
-		if peerGone(int(fd)) {
+		if peerReset(int(fd)) {
 			w.gone.Store(true)
 			cancel()
 			return true

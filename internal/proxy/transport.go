@@ -39,11 +39,17 @@ type retrier struct{ pool *Pool }
 // (which the transport may call from its own goroutines).
 type attempt struct {
 	gotConn, wrote, firstByte atomic.Bool
+	reusedIdle                atomic.Int64 // a kept-alive connection's idle time (ns, at least 1); 0: a new one
 }
 
 func (a *attempt) trace() *httptrace.ClientTrace {
 	return &httptrace.ClientTrace{
-		GotConn:              func(httptrace.GotConnInfo) { a.gotConn.Store(true) },
+		GotConn: func(i httptrace.GotConnInfo) {
+			a.gotConn.Store(true)
+			if i.Reused {
+				a.reusedIdle.Store(max(int64(i.IdleTime), 1))
+			}
+		},
 		WroteRequest:         func(i httptrace.WroteRequestInfo) { a.wrote.Store(i.Err == nil) },
 		GotFirstResponseByte: func() { a.firstByte.Store(true) },
 	}
@@ -91,7 +97,10 @@ func (r *retrier) send(req *http.Request, b *Backend, body *replayBody) (*http.R
 	}
 	out := req.WithContext(httptrace.WithClientTrace(req.Context(), a.trace()))
 	out.URL, out.Body = &u, body.next()
-	resp, err := b.Transport.RoundTrip(out)
+	resp, err := b.transportFor(req).RoundTrip(out)
+	if idle := a.reusedIdle.Load(); err != nil && idle > 0 && !a.firstByte.Load() && req.Context().Err() == nil && b.upstream != nil {
+		b.upstream.sawClosed(time.Duration(idle)) // the worker closed a kept connection
+	}
 	return resp, a, err
 }
 

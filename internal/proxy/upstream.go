@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -30,6 +31,12 @@ type upstream struct {
 	idle    []*upConn // the most recently used last
 	retired bool      // the worker drained: no connection is kept idle any more
 	sweep   *time.Timer
+
+	// closedIdle is the shortest time idle after which the worker was
+	// seen to have closed a kept-alive connection (nanoseconds; 0 until
+	// seen): a request that cannot be sent twice is not written on one
+	// idle for half of it or more.
+	closedIdle atomic.Int64
 }
 
 // probeIdle: a connection idle for longer is checked before it carries a
@@ -57,11 +64,16 @@ type upConn struct {
 	out   bytes.Buffer // the request being sent
 	since time.Time    // idle since
 	used  bool         // carried a request before: the worker may have closed it meanwhile
+	// idleFor is how long it was idle when it was taken for a request.
+	idleFor time.Duration
 }
 
 // get returns an idle connection that has not been idle too long, or a
-// new one.
-func (u *upstream) get(ctx context.Context) (*upConn, error) {
+// new one. A request that cannot be sent twice (replay false) is written
+// only on a connection that the worker is not about to close (reuseWithin)
+// and that it has not closed already: checked, however short its idle
+// time; a worker may close after a response without saying so.
+func (u *upstream) get(ctx context.Context, replay bool) (*upConn, error) {
 	now := time.Now()
 	var c *upConn
 	for c == nil {
@@ -72,13 +84,22 @@ func (u *upstream) get(ctx context.Context) (*upConn, error) {
 			break
 		}
 		top := u.idle[n-1]
+		idle := now.Sub(top.since)
+		if !replay && idle >= u.reuseWithin() {
+			u.mu.Unlock()
+			break // a new connection; the idle ones stay for requests that can be sent again
+		}
 		u.idle[n-1] = nil
 		u.idle = u.idle[:n-1]
 		u.mu.Unlock()
-		idle := now.Sub(top.since)
-		if idle < upstreamIdle && (idle < probeIdle || top.open()) {
+		switch {
+		case idle >= upstreamIdle:
+			top.nc.Close()
+		case (replay && idle < probeIdle) || top.open():
 			c = top
-		} else {
+			c.idleFor = idle
+		default:
+			u.sawClosed(idle)
 			top.nc.Close()
 		}
 	}
@@ -95,6 +116,31 @@ func (u *upstream) get(ctx context.Context) (*upConn, error) {
 		return nil, err
 	}
 	return &upConn{nc: nc, raw: raw, br: bufio.NewReaderSize(nc, 16<<10)}, nil
+}
+
+// reuseWithin is how long a connection may have been idle and still
+// carry a request that cannot be sent twice: half of upstreamIdle, far
+// from the idle timeout of any worker that keeps a connection a second
+// (Node since 20.20, with a keepAliveTimeout under a second, closes one
+// after that timeout plus 1 s), and half of the shortest idle after
+// which this worker was seen to close one.
+func (u *upstream) reuseWithin() time.Duration {
+	limit := time.Duration(upstreamIdle / 2)
+	if seen := u.closedIdle.Load(); seen > 0 {
+		limit = min(limit, time.Duration(seen)/2)
+	}
+	return limit
+}
+
+// sawClosed records that the worker closed a connection idle for idle.
+func (u *upstream) sawClosed(idle time.Duration) {
+	idle = max(idle, time.Nanosecond)
+	for {
+		seen := u.closedIdle.Load()
+		if seen > 0 && seen <= int64(idle) || u.closedIdle.CompareAndSwap(seen, int64(idle)) {
+			return
+		}
+	}
 }
 
 // open says whether the worker kept c open and sent nothing unasked.
@@ -181,7 +227,7 @@ var errUpstreamClosed = errors.New("the worker closed the connection before a re
 func (u *upstream) roundTrip(req *http.Request, a *attempt, body func() io.ReadCloser) (*http.Response, error) {
 	ctx := req.Context()
 	for {
-		c, err := u.get(ctx)
+		c, err := u.get(ctx, idempotent(req))
 		if err != nil {
 			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: err}
 		}
@@ -192,6 +238,9 @@ func (u *upstream) roundTrip(req *http.Request, a *attempt, body func() io.ReadC
 			return resp, nil
 		}
 		c.nc.Close()
+		if used && !a.firstByte.Load() && errors.Is(err, errUpstreamClosed) {
+			u.sawClosed(c.idleFor)
+		}
 		if !used || a.firstByte.Load() || ctx.Err() != nil || (a.wrote.Load() && !idempotent(req)) {
 			return nil, err
 		}
@@ -239,9 +288,23 @@ func (u *upstream) exchange(ctx context.Context, c *upConn, req *http.Request, a
 			continue // 100 Continue, 103 Early Hints: the final response follows
 		}
 		resp.Body = &upBody{r: resp.Body, u: u, c: c, stop: stop, eof: resp.Body == http.NoBody,
-			keep: !resp.Close && !req.Close}
+			keep: !resp.Close && !req.Close && !announcesABody(req, resp)}
 		return resp, nil
 	}
+}
+
+// announcesABody says whether a response that has no body by protocol
+// (to a HEAD, a 204, a 304) announced one all the same: a worker that
+// serves HEAD as it serves GET (a WSGI app under gunicorn, a Python
+// handler with do_HEAD = do_GET) sends that body too, maybe after the
+// head, and it would be read as the next request's response. Such a
+// connection is not kept.
+func announcesABody(req *http.Request, resp *http.Response) bool {
+	if req.Method != http.MethodHead && resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusNotModified {
+		return false
+	}
+	cl := resp.Header["Content-Length"]
+	return len(resp.TransferEncoding) > 0 || len(cl) > 0 && cl[0] != "0"
 }
 
 // sendThenAwait writes p to a connection and waits until it can be read.
