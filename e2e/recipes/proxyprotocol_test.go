@@ -76,7 +76,7 @@ exec nginx -e stderr -c %[1]s/nginx-$PORT.conf -g 'daemon off;'
 							return
 						default:
 						}
-						if err := getOnce(m.Addr()); err != nil {
+						if _, _, err := getOnce(m.Addr()); err != nil {
 							failed.Add(1)
 							firstErr.CompareAndSwap(nil, err.Error())
 						} else {
@@ -105,47 +105,38 @@ exec nginx -e stderr -c %[1]s/nginx-$PORT.conf -g 'daemon off;'
 // that nginx saw that connection's address in the PROXY header.
 func checkClientSeen(t *testing.T, addr string) {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	body, local, err := getOnce(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if want := "client=" + c.LocalAddr().String() + "\n"; string(body) != want {
+	if want := "client=" + local + "\n"; body != want {
 		t.Fatalf("nginx saw %q, want %q", body, want)
 	}
 }
 
-// getOnce sends one GET on a connection of its own, never retried.
-func getOnce(addr string) error {
+// getOnce sends one GET on a connection of its own, never retried, and
+// returns the 200 answer's body and the connection's local address.
+func getOnce(addr string) (body, local string, err error) {
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
-		return err
+		return "", "", err
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); err != nil {
-		return err
+		return "", "", err
 	}
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	if err != nil {
-		return err
+		return "", "", err
 	}
 	defer resp.Body.Close()
-	if _, err := io.ReadAll(resp.Body); err != nil {
-		return err
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", "", err
 	}
 	if resp.StatusCode != 200 {
-		return fmt.Errorf("status %d", resp.StatusCode)
+		return "", "", fmt.Errorf("status %d", resp.StatusCode)
 	}
-	return nil
+	return string(b), c.LocalAddr().String(), nil
 }
