@@ -103,6 +103,11 @@ func printStatus(out io.Writer, st supervisor.Status) {
 		}
 	}
 	tw.Flush()
+	for _, w := range st.Workers {
+		if w.NotReady != "" {
+			fmt.Fprintf(out, "slot %d pid %d not ready yet: %s\n", w.Slot, w.PID, w.NotReady)
+		}
+	}
 	if r := st.Rollout; r != nil {
 		fmt.Fprintf(out, "\nrollout %d (%s, %s): %s, %d of %d replaced in %s, %d killed after --stop-timeout\n",
 			r.ID, r.Trigger, r.Strategy, r.State, r.Replaced, r.Total, seconds(r.Seconds), r.Killed)

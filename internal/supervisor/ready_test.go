@@ -60,6 +60,12 @@ func TestOutputThatNeverMatchesAbortsTheRollout(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitEvent("new worker started", func(e Event) bool { return e.Kind == KindWorker && e.To == Starting && e.Generation == 2 })
+	// Status shows why the starting worker is not ready yet, and only for it.
+	for _, w := range h.status().Workers {
+		if want := map[bool]string{true: "last tcp probe: connection refused"}[w.Generation == 2]; w.NotReady != want {
+			t.Fatalf("gen %d %s: not ready %q, want %q", w.Generation, w.State, w.NotReady, want)
+		}
+	}
 	h.advance(100 * time.Millisecond)
 	r := h.outcome(st)
 	if r.State != RolloutFailed || !strings.Contains(r.Error, "not ready within --ready-timeout 100ms: last tcp probe: connection refused") {

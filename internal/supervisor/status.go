@@ -98,6 +98,9 @@ type WorkerStatus struct {
 	Recycling Cause `json:"recycling,omitempty"`
 	// Proxy is the worker's private port and load, in proxy mode.
 	Proxy *proc.ProxyStatus `json:"proxy,omitempty"`
+	// NotReady is why a starting worker is not ready yet, when its
+	// process can say (proxy mode: its readiness probe's last failure).
+	NotReady string `json:"not_ready,omitempty"`
 }
 
 // ReadyCount is how many workers are ready.
@@ -137,6 +140,9 @@ func (s *Supervisor) snapshot() Status {
 		if pr, ok := w.proc.(proc.ProxyReporter); ok {
 			ps := pr.ProxyStatus()
 			ws.Proxy = &ps
+		}
+		if x, ok := w.proc.(proc.NotReadyExplainer); ok && w.state == Starting {
+			ws.NotReady = x.NotReadyBecause()
 		}
 		st.Workers = append(st.Workers, ws)
 	}
