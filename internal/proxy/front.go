@@ -312,15 +312,15 @@ func (c *frontConn) respond(in *http.Request, resp *http.Response, keep bool) (b
 	hdr := resp.Header
 	removeHopByHop(hdr)
 	code := resp.StatusCode
-	bodyless := in.Method == http.MethodHead || code == http.StatusNoContent || code == http.StatusNotModified
-	unknown := !bodyless && resp.ContentLength < 0
+	noBody := bodyless(in.Method, code)
+	unknown := !noBody && resp.ContentLength < 0
 	chunked := unknown && in.ProtoMinor >= 1
 	if unknown && !chunked {
 		keep = false // the end of the body is the end of the connection
 	}
 	if code == http.StatusNoContent {
 		delete(hdr, "Content-Length")
-	} else if !bodyless && !unknown {
+	} else if !noBody && !unknown {
 		hdr["Content-Length"] = []string{strconv.FormatInt(resp.ContentLength, 10)}
 	}
 	if chunked {
@@ -333,11 +333,8 @@ func (c *frontConn) respond(in *http.Request, resp *http.Response, keep bool) (b
 			hdr["Trailer"] = []string{strings.Join(names, ", ")}
 		}
 	}
-	switch {
-	case !keep:
-		hdr["Connection"] = []string{"close"}
-	case in.ProtoMinor == 0:
-		hdr["Connection"] = []string{"keep-alive"} // HTTP/1.0 closes unless told
+	if v := connectionValue(in, keep); v != "" {
+		hdr["Connection"] = []string{v}
 	}
 	if _, ok := hdr["Date"]; !ok {
 		hdr["Date"] = []string{time.Now().UTC().Format(http.TimeFormat)}
@@ -357,11 +354,11 @@ func (c *frontConn) respond(in *http.Request, resp *http.Response, keep bool) (b
 		return false, err
 	}
 	b.WriteString("\r\n")
-	if !bodyless && (unknown || resp.ContentLength > bufferedResponse) {
+	if !noBody && (unknown || resp.ContentLength > bufferedResponse) {
 		c.h.Pool.counters.CountResponse(code)
 		return keep, c.stream(resp, chunked)
 	}
-	if !bodyless {
+	if !noBody {
 		if _, err := io.Copy(b, resp.Body); err != nil {
 			// The worker failed in the middle, and the client got nothing
 			// yet: it gets a 502 rather than a connection closed unanswered.
@@ -444,6 +441,19 @@ func (c *frontConn) finish(keep bool) error {
 	return err
 }
 
+// connectionValue is the Connection field of a response to in: "close"
+// when the connection ends after it, "keep-alive" when it stays open for
+// an HTTP/1.0 client (which closes unless told), else none.
+func connectionValue(in *http.Request, keep bool) string {
+	switch {
+	case !keep:
+		return "close"
+	case in.ProtoMinor == 0:
+		return "keep-alive"
+	}
+	return ""
+}
+
 // statusLineProto is the version a response to in starts with: the
 // client's own (a 1.0 client is answered in 1.0, as net/http does).
 func statusLineProto(in *http.Request) string {
@@ -462,11 +472,8 @@ func (c *frontConn) sendError(in *http.Request, code int, text string, keep bool
 	if code == http.StatusServiceUnavailable {
 		b.WriteString("Retry-After: 1\r\n")
 	}
-	switch {
-	case !keep:
-		b.WriteString("Connection: close\r\n")
-	case in.ProtoMinor == 0:
-		b.WriteString("Connection: keep-alive\r\n")
+	if v := connectionValue(in, keep); v != "" {
+		b.WriteString("Connection: " + v + "\r\n")
 	}
 	b.WriteString("Date: " + time.Now().UTC().Format(http.TimeFormat) + "\r\n")
 	b.WriteString("Content-Length: " + strconv.Itoa(len(text)) + "\r\n\r\n" + text)
@@ -557,22 +564,15 @@ func (h *HTTP) untrack(c *frontConn) {
 }
 
 // closeIdleFront closes the front's idle client connections (a request
-// that arrives on one just now is cut, as with net/http's Shutdown); it
-// reports how many connections are still answering a request.
-func (h *HTTP) closeIdleFront() int {
+// that arrives on one just now is cut, as with net/http's Shutdown).
+func (h *HTTP) closeIdleFront() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	active := 0
 	for c := range h.conns {
 		if c.state.CompareAndSwap(frontIdle, frontClosing) {
 			_ = c.nc.SetReadDeadline(time.Unix(1, 0)) // its goroutine sees the drain and closes it
-			continue
-		}
-		if c.state.Load() == frontActive {
-			active++
 		}
 	}
-	return active
 }
 
 // handOver gives nc to the net/http server, which reads pending first.
@@ -645,17 +645,3 @@ func (l *handoffListener) Close() error {
 }
 
 func (l *handoffListener) Addr() net.Addr { return l.addr }
-
-// activeFront is how many of the front's client connections are
-// answering a request now.
-func (h *HTTP) activeFront() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	n := 0
-	for c := range h.conns {
-		if c.state.Load() == frontActive {
-			n++
-		}
-	}
-	return n
-}

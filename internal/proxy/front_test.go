@@ -372,3 +372,17 @@ func TestFrontAnswersHTTP10(t *testing.T) {
 		t.Fatalf("HTTP/1.0 without keep-alive: close %v, Connection %q", rs[0].Close, rs[0].Header.Get("Connection"))
 	}
 }
+
+// activeFront is how many of the front's client connections are
+// answering a request now.
+func (h *HTTP) activeFront() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for c := range h.conns {
+		if c.state.Load() == frontActive {
+			n++
+		}
+	}
+	return n
+}

@@ -300,11 +300,17 @@ func (u *upstream) exchange(ctx context.Context, c *upConn, req *http.Request, a
 // head, and it would be read as the next request's response. Such a
 // connection is not kept.
 func announcesABody(req *http.Request, resp *http.Response) bool {
-	if req.Method != http.MethodHead && resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusNotModified {
+	if !bodyless(req.Method, resp.StatusCode) {
 		return false
 	}
 	cl := resp.Header["Content-Length"]
 	return len(resp.TransferEncoding) > 0 || len(cl) > 0 && cl[0] != "0"
+}
+
+// bodyless says whether a final response to method with code has no body
+// by protocol: one to a HEAD, a 204 or a 304.
+func bodyless(method string, code int) bool {
+	return method == http.MethodHead || code == http.StatusNoContent || code == http.StatusNotModified
 }
 
 // sendThenAwait writes p to a connection and waits until it can be read.
