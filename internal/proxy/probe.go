@@ -30,33 +30,28 @@ type probeOptions struct {
 	Failed func(error)
 }
 
-// probe checks, until it passes or ctx ends, that the worker is ready. It
-// reports whether it passed, and if not, why the last try failed (nil if
-// none was made).
-func probe(ctx context.Context, o probeOptions) (bool, error) {
+// probe checks, until it passes or ctx ends, that the worker is ready,
+// and reports whether it passed.
+func probe(ctx context.Context, o probeOptions) bool {
 	check := func() error { return probeTCP(ctx, o.Addr, o.Header) }
 	if o.Ready.Kind == config.ReadyHTTP {
 		client := probeClient(probeWait, o.Header)
 		check = func() error { return probeHTTP(ctx, client, "http://"+o.Addr+o.Ready.Path) }
 	}
-	var last error
 	wait := probeFirst
 	for {
 		err := check()
 		if err == nil {
-			return true, nil
+			return true
 		}
-		if ctx.Err() == nil {
-			last = err
-			if o.Failed != nil {
-				o.Failed(err)
-			}
+		if ctx.Err() == nil && o.Failed != nil {
+			o.Failed(err)
 		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return false, last
+			return false
 		case <-t.C:
 		}
 		wait = min(wait*2, probeMax)

@@ -94,13 +94,13 @@ func TestProbesSendThePROXYHeaderWorkersExpect(t *testing.T) {
 		want    string
 	}{{1, "v1 UNKNOWN"}, {2, "v2 LOCAL"}} {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if ok, err := probe(ctx, probeOptions{Ready: ready, Addr: addr, Header: localHeader(c.version)}); !ok {
+		if ok, err := probeRecorded(ctx, probeOptions{Ready: ready, Addr: addr, Header: localHeader(c.version)}, false); !ok {
 			t.Fatalf("v%d: the http:/healthz probe did not pass: %v", c.version, err)
 		}
 		if got := nextHeader(t, headers); got != c.want {
 			t.Errorf("v%d: the http probe sent %q, want %q", c.version, got, c.want)
 		}
-		if ok, err := probe(ctx, probeOptions{Ready: config.Readiness{Kind: config.ReadyTCP}, Addr: addr, Header: localHeader(c.version)}); !ok {
+		if ok, err := probeRecorded(ctx, probeOptions{Ready: config.Readiness{Kind: config.ReadyTCP}, Addr: addr, Header: localHeader(c.version)}, false); !ok {
 			t.Fatalf("v%d: the tcp probe did not pass: %v", c.version, err)
 		}
 		if got := nextHeader(t, headers); got != c.want {
@@ -117,10 +117,26 @@ func TestProbesSendThePROXYHeaderWorkersExpect(t *testing.T) {
 	// Without the header the same server never answers the http probe.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	ok, last := probe(ctx, probeOptions{Ready: ready, Addr: addr, Failed: func(error) { cancel() }})
+	ok, last := probeRecorded(ctx, probeOptions{Ready: ready, Addr: addr}, true)
 	if ok || last == nil {
 		t.Fatalf("an http probe without a PROXY header: passed %v, last failure %v; want a failure (else the test cannot fail)", ok, last)
 	}
+}
+
+// probeRecorded runs probe and also returns the last failure it reported
+// (nil if none); with firstFailure it ends at the first, however slow
+// the machine.
+func probeRecorded(ctx context.Context, o probeOptions, firstFailure bool) (bool, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var last error
+	o.Failed = func(err error) {
+		last = err
+		if firstFailure {
+			cancel()
+		}
+	}
+	return probe(ctx, o), last
 }
 
 // nextHeader is the next PROXY header the strict server got.
@@ -163,10 +179,8 @@ func TestHTTPProbeSaysWhyItNeverPassed(t *testing.T) {
 				}()
 			}
 		}()
-		// The first failure ends the probe, however slow the machine.
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		ok, last := probe(ctx, probeOptions{Ready: config.Readiness{Kind: config.ReadyHTTP, Path: "/healthz"}, Addr: ln.Addr().String(),
-			Failed: func(error) { cancel() }})
+		ok, last := probeRecorded(ctx, probeOptions{Ready: config.Readiness{Kind: config.ReadyHTTP, Path: "/healthz"}, Addr: ln.Addr().String()}, true)
 		cancel()
 		ln.Close()
 		if ok || last == nil || !strings.Contains(last.Error(), c.want) {

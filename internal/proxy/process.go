@@ -147,21 +147,21 @@ func (p *process) exited() {
 
 // probe runs the readiness probe and reports a pass as READY=1.
 func (p *process) probe(onNotify func(wire.Notify)) {
-	ok, last := probe(p.ctx, probeOptions{
+	passed := probe(p.ctx, probeOptions{
 		Ready: p.spec.Ready, Addr: p.b.Addr, Header: localHeader(p.l.ProxyProtocol),
 		Failed: func(err error) {
 			text := err.Error()
 			p.probeFailure.Store(&text)
 		},
 	})
-	if ok {
+	if passed {
 		onNotify(wire.Notify{Ready: true})
 		return
 	}
-	if last != nil {
+	if last := p.probeFailure.Load(); last != nil {
 		// Stopped before it passed (not ready in time, or a stop): say
 		// why, or "not ready in time" is all the operator sees.
-		p.l.Log.Warn("readiness probe never passed", "slot", p.b.Slot, "pid", p.PID(), "ready", p.spec.Ready.String(), "last_failure", last.Error())
+		p.l.Log.Warn("readiness probe never passed", "slot", p.b.Slot, "pid", p.PID(), "ready", p.spec.Ready.String(), "last_failure", *last)
 	}
 }
 
