@@ -81,6 +81,27 @@ func TestProxyTCPPythonHTTPServerRollouts(t *testing.T) {
 	rolloutsBehindProxy(t, pythonRollouts, "pxpy", []string{"--proxy", "tcp", "--", "python3", "-m", "http.server", "--bind", "127.0.0.1", "{port}"}, "GET")
 }
 
+// TestProxyWorkersOnTheIPv6LoopbackAlone: a program told to listen on
+// "localhost" binds [::1]:$PORT alone wherever /etc/hosts lists ::1 first
+// (Node since 17, on Debian and Ubuntu). Behind both proxies such workers
+// become ready and serve through rollouts, with nothing failed: the Node
+// server behind --proxy http under keep-alive load, Python's http.server
+// behind --proxy tcp.
+func TestProxyWorkersOnTheIPv6LoopbackAlone(t *testing.T) {
+	ln, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback here (%v): a worker cannot bind [::1]", err)
+	}
+	ln.Close()
+	app := nodeApp(t)
+	t.Run("http", func(t *testing.T) {
+		rolloutsBehindProxy(t, 2, "px6h", []string{"--proxy", "http", "--env", "HOST=::1", "--", "node", app}, "POST")
+	})
+	t.Run("tcp", func(t *testing.T) {
+		rolloutsBehindProxy(t, 2, "px6t", []string{"--proxy", "tcp", "--", "python3", "-m", "http.server", "--bind", "::1", "{port}"}, "GET")
+	})
+}
+
 func TestProxyWorkerOnTheWrongPortNeverBecomesReady(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "baton.toml")

@@ -1,8 +1,9 @@
 package proxy
 
 import (
+	"context"
+	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -10,10 +11,10 @@ import (
 
 // Backend is one worker's private port as the pool sees it.
 type Backend struct {
-	ID   int    // the worker's launch id, unique per master
-	Slot int    // for logs
-	Addr string // 127.0.0.1:PORT
+	ID   int // the worker's launch id, unique per master
+	Slot int // for logs
 	Port int
+	addr *loopback // where it listens: 127.0.0.1:PORT, or [::1]:PORT
 
 	open     atomic.Int64  // open connections (tcp) or requests in flight (http)
 	served   atomic.Uint64 // connections or requests taken, ever
@@ -41,13 +42,22 @@ type Backend struct {
 
 // NewBackend describes the worker with launch id id listening on port.
 func NewBackend(id, slot, port int) *Backend {
-	return &Backend{ID: id, Slot: slot, Port: port, Addr: "127.0.0.1:" + strconv.Itoa(port), idle: make(chan struct{}, 1), gone: make(chan struct{})}
+	return &Backend{ID: id, Slot: slot, Port: port, addr: newLoopback(port), idle: make(chan struct{}, 1), gone: make(chan struct{})}
+}
+
+// Addr is where the worker listens, as far as the last connection to it
+// went: 127.0.0.1:PORT, or [::1]:PORT (see loopback).
+func (b *Backend) Addr() string { return b.addr.String() }
+
+// dial connects to the worker's private port.
+func (b *Backend) dial(ctx context.Context, d *net.Dialer) (net.Conn, error) {
+	return b.addr.dial(ctx, d)
 }
 
 // NewHTTPBackend is NewBackend with the upstream clients of --proxy http.
 func NewHTTPBackend(id, slot, port int) *Backend {
 	b := NewBackend(id, slot, port)
-	b.Transport, b.upstream, b.fresh = NewTransport(), newUpstream(b.Addr), NewTransport()
+	b.Transport, b.upstream, b.fresh = newTransport(b.dial), newUpstream(b.dial), newTransport(b.dial)
 	b.fresh.DisableKeepAlives = true
 	return b
 }

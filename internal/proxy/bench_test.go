@@ -22,7 +22,7 @@ func BenchmarkHTTPProxy(b *testing.B) {
 
 func BenchmarkHTTPDirect(b *testing.B) {
 	backend := httpBackend(b, okHandler("hello"))
-	benchLoad(b, backend.Addr)
+	benchLoad(b, backend.Addr())
 }
 
 func benchLoad(b *testing.B, addr string) {

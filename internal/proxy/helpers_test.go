@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strconv"
 	"testing"
 	"time"
@@ -104,4 +105,17 @@ func tcpBackendOn(t *testing.T, port int) net.Listener {
 	}
 	t.Cleanup(func() { ln.Close() })
 	return ln
+}
+
+// loopbackOf is the loopback address of a test server at addr, a
+// 127.0.0.1 or [::1] HOST:PORT.
+func loopbackOf(t testing.TB, addr string) *loopback {
+	t.Helper()
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil || !ap.Addr().IsLoopback() {
+		t.Fatalf("loopbackOf(%q): not a loopback address (%v)", addr, err)
+	}
+	l := newLoopback(int(ap.Port()))
+	l.onV6.Store(ap.Addr().Is6())
+	return l
 }

@@ -35,7 +35,7 @@ const livenessShare = 3
 // liveness probes the worker until it leaves the rotation or exits.
 func (p *process) liveness() {
 	every := p.spec.Watchdog / livenessShare
-	client := probeClient(every, localHeader(p.l.ProxyProtocol))
+	client := probeClient(every, p.b.addr, localHeader(p.l.ProxyProtocol))
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -65,9 +65,9 @@ func (p *process) alive(ctx context.Context, client *http.Client) error {
 		if p.spec.Ready.Kind == config.ReadyHTTP {
 			path = p.spec.Ready.Path
 		}
-		return answers(ctx, client, "http://"+p.b.Addr+path)
+		return answers(ctx, client, "http://"+p.b.Addr()+path)
 	}
-	if err := probeTCP(ctx, p.b.Addr, localHeader(p.l.ProxyProtocol)); err != nil {
+	if err := probeTCP(ctx, p.b.addr, localHeader(p.l.ProxyProtocol)); err != nil {
 		return err
 	}
 	if stopped, err := proc.Stopped(p.PID()); err == nil && stopped {

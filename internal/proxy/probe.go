@@ -22,7 +22,7 @@ const (
 // probeOptions say what a readiness probe checks.
 type probeOptions struct {
 	Ready config.Readiness // tcp: a connect succeeds; http: a GET of Ready.Path answers 2xx
-	Addr  string           // the worker's private address
+	Addr  *loopback        // the worker's private address
 	// Header is sent first on each probe connection (a PROXY protocol
 	// header, see localHeader); nil for nothing.
 	Header []byte
@@ -35,8 +35,8 @@ type probeOptions struct {
 func probe(ctx context.Context, o probeOptions) bool {
 	check := func() error { return probeTCP(ctx, o.Addr, o.Header) }
 	if o.Ready.Kind == config.ReadyHTTP {
-		client := probeClient(probeWait, o.Header)
-		check = func() error { return probeHTTP(ctx, client, "http://"+o.Addr+o.Ready.Path) }
+		client := probeClient(probeWait, o.Addr, o.Header)
+		check = func() error { return probeHTTP(ctx, client, "http://"+o.Addr.String()+o.Ready.Path) }
 	}
 	wait := probeFirst
 	for {
@@ -59,7 +59,7 @@ func probe(ctx context.Context, o probeOptions) bool {
 }
 
 // probeTCP connects to addr, sends header, and closes.
-func probeTCP(ctx context.Context, addr string, header []byte) error {
+func probeTCP(ctx context.Context, addr *loopback, header []byte) error {
 	c, err := probeDial(ctx, addr, header)
 	if err != nil {
 		return err
@@ -68,9 +68,9 @@ func probeTCP(ctx context.Context, addr string, header []byte) error {
 }
 
 // probeDial connects to addr for a probe and sends header first.
-func probeDial(ctx context.Context, addr string, header []byte) (net.Conn, error) {
+func probeDial(ctx context.Context, addr *loopback, header []byte) (net.Conn, error) {
 	d := net.Dialer{Timeout: probeWait}
-	c, err := d.DialContext(ctx, "tcp", addr)
+	c, err := addr.dial(ctx, &d)
 	if err != nil || len(header) == 0 {
 		return c, err
 	}
@@ -81,10 +81,11 @@ func probeDial(ctx context.Context, addr string, header []byte) (net.Conn, error
 	return c, nil
 }
 
-// probeClient is an HTTP client for probes: a new connection each time,
-// header sent first on it, each request bounded by timeout.
-func probeClient(timeout time.Duration, header []byte) *http.Client {
-	dial := func(ctx context.Context, _, addr string) (net.Conn, error) { return probeDial(ctx, addr, header) }
+// probeClient is an HTTP client for probes of the worker at addr: a new
+// connection each time, header sent first on it, each request bounded by
+// timeout.
+func probeClient(timeout time.Duration, addr *loopback, header []byte) *http.Client {
+	dial := func(ctx context.Context, _, _ string) (net.Conn, error) { return probeDial(ctx, addr, header) }
 	return &http.Client{Timeout: timeout, Transport: &http.Transport{DisableKeepAlives: true, DialContext: dial},
 		// A redirect is an answer, not a pass: a probe never leaves the
 		// worker's own port.

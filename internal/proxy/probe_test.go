@@ -94,19 +94,19 @@ func TestProbesSendThePROXYHeaderWorkersExpect(t *testing.T) {
 		want    string
 	}{{1, "v1 UNKNOWN"}, {2, "v2 LOCAL"}} {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if ok, err := probeRecorded(ctx, probeOptions{Ready: ready, Addr: addr, Header: localHeader(c.version)}, false); !ok {
+		if ok, err := probeRecorded(ctx, probeOptions{Ready: ready, Addr: loopbackOf(t, addr), Header: localHeader(c.version)}, false); !ok {
 			t.Fatalf("v%d: the http:/healthz probe did not pass: %v", c.version, err)
 		}
 		if got := nextHeader(t, headers); got != c.want {
 			t.Errorf("v%d: the http probe sent %q, want %q", c.version, got, c.want)
 		}
-		if ok, err := probeRecorded(ctx, probeOptions{Ready: config.Readiness{Kind: config.ReadyTCP}, Addr: addr, Header: localHeader(c.version)}, false); !ok {
+		if ok, err := probeRecorded(ctx, probeOptions{Ready: config.Readiness{Kind: config.ReadyTCP}, Addr: loopbackOf(t, addr), Header: localHeader(c.version)}, false); !ok {
 			t.Fatalf("v%d: the tcp probe did not pass: %v", c.version, err)
 		}
 		if got := nextHeader(t, headers); got != c.want {
 			t.Errorf("v%d: the tcp probe sent %q, want %q", c.version, got, c.want)
 		}
-		if err := answers(ctx, probeClient(5*time.Second, localHeader(c.version)), "http://"+addr+"/"); err != nil {
+		if err := answers(ctx, probeClient(5*time.Second, loopbackOf(t, addr), localHeader(c.version)), "http://"+addr+"/"); err != nil {
 			t.Errorf("v%d: liveness probe: %v", c.version, err)
 		} else if got := nextHeader(t, headers); got != c.want {
 			t.Errorf("v%d: the liveness probe sent %q, want %q", c.version, got, c.want)
@@ -117,7 +117,7 @@ func TestProbesSendThePROXYHeaderWorkersExpect(t *testing.T) {
 	// Without the header the same server never answers the http probe.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	ok, last := probeRecorded(ctx, probeOptions{Ready: ready, Addr: addr}, true)
+	ok, last := probeRecorded(ctx, probeOptions{Ready: ready, Addr: loopbackOf(t, addr)}, true)
 	if ok || last == nil {
 		t.Fatalf("an http probe without a PROXY header: passed %v, last failure %v; want a failure (else the test cannot fail)", ok, last)
 	}
@@ -180,7 +180,7 @@ func TestHTTPProbeSaysWhyItNeverPassed(t *testing.T) {
 			}
 		}()
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		ok, last := probeRecorded(ctx, probeOptions{Ready: config.Readiness{Kind: config.ReadyHTTP, Path: "/healthz"}, Addr: ln.Addr().String()}, true)
+		ok, last := probeRecorded(ctx, probeOptions{Ready: config.Readiness{Kind: config.ReadyHTTP, Path: "/healthz"}, Addr: loopbackOf(t, ln.Addr().String())}, true)
 		cancel()
 		ln.Close()
 		if ok || last == nil || !strings.Contains(last.Error(), c.want) {

@@ -148,7 +148,7 @@ func (p *process) exited() {
 // probe runs the readiness probe and reports a pass as READY=1.
 func (p *process) probe(onNotify func(wire.Notify)) {
 	passed := probe(p.ctx, probeOptions{
-		Ready: p.spec.Ready, Addr: p.b.Addr, Header: localHeader(p.l.ProxyProtocol),
+		Ready: p.spec.Ready, Addr: p.b.addr, Header: localHeader(p.l.ProxyProtocol),
 		Failed: func(err error) {
 			text := err.Error()
 			p.probeFailure.Store(&text)

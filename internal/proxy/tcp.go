@@ -107,14 +107,14 @@ func (t *TCP) connect(client net.Conn) (net.Conn, *Backend, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		up, err := net.DialTimeout("tcp", b.Addr, dialTimeout)
+		up, err := b.dial(context.Background(), &net.Dialer{Timeout: dialTimeout})
 		if err == nil {
 			return up, b, nil
 		}
 		b.Release()
 		tried[b] = true
 		t.Pool.counters.Retries.Add(1)
-		t.Log.Debug("proxy: dial worker failed, trying another", "slot", b.Slot, "addr", b.Addr, "err", err)
+		t.Log.Debug("proxy: dial worker failed, trying another", "slot", b.Slot, "addr", b.Addr(), "err", err)
 	}
 }
 

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/http"
@@ -18,13 +19,14 @@ const maxAttempts = 4
 // sends a request on one the worker is closing.
 const upstreamIdle = time.Second
 
-// NewTransport returns the upstream transport of one backend: keep-alive
-// with enough idle connections for a busy worker, no compression of its
-// own (responses pass as they are), HTTP/1.1 only.
-func NewTransport() *http.Transport {
+// newTransport returns the upstream transport of one backend, which dial
+// connects to: keep-alive with enough idle connections for a busy worker,
+// no compression of its own (responses pass as they are), HTTP/1.1 only.
+func newTransport(dial func(context.Context, *net.Dialer) (net.Conn, error)) *http.Transport {
 	d := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
 	return &http.Transport{
-		DialContext: d.DialContext, MaxIdleConns: 0, MaxIdleConnsPerHost: 1024,
+		DialContext:  func(ctx context.Context, _, _ string) (net.Conn, error) { return dial(ctx, d) },
+		MaxIdleConns: 0, MaxIdleConnsPerHost: 1024,
 		IdleConnTimeout: upstreamIdle, ExpectContinueTimeout: time.Second,
 		DisableCompression: true, ForceAttemptHTTP2: false,
 		ReadBufferSize: 32 << 10, WriteBufferSize: 32 << 10,
@@ -88,7 +90,7 @@ func (r *retrier) RoundTrip(req *http.Request) (*http.Response, error) {
 func (r *retrier) send(req *http.Request, b *Backend, body *replayBody) (*http.Response, *attempt, error) {
 	a := &attempt{}
 	u := *req.URL
-	u.Scheme, u.Host = "http", b.Addr
+	u.Scheme, u.Host = "http", b.Addr()
 	if b.upstream != nil && fastPath(req, body) {
 		out := *req // the upstream client records the attempt's progress itself
 		out.URL, out.Body = &u, body.next()

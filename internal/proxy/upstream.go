@@ -24,7 +24,7 @@ import (
 // to two goroutines of its own, a writer and a reader: on two shared
 // cores those hand-offs cost more than the proxying itself.
 type upstream struct {
-	addr   string
+	dial   func(context.Context, *net.Dialer) (net.Conn, error) // to the worker (Backend.dial)
 	dialer net.Dialer
 
 	mu      sync.Mutex
@@ -52,8 +52,8 @@ const maxIdleUpstream = 1024
 // was written to only up to this size.
 const maxKeptRequest = 32 << 10
 
-func newUpstream(addr string) *upstream {
-	return &upstream{addr: addr, dialer: net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}}
+func newUpstream(dial func(context.Context, *net.Dialer) (net.Conn, error)) *upstream {
+	return &upstream{dial: dial, dialer: net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}}
 }
 
 // upConn is one connection to the worker.
@@ -106,7 +106,7 @@ func (u *upstream) get(ctx context.Context, replay bool) (*upConn, error) {
 	if c != nil {
 		return c, nil
 	}
-	nc, err := u.dialer.DialContext(ctx, "tcp", u.addr)
+	nc, err := u.dial(ctx, &u.dialer)
 	if err != nil {
 		return nil, err
 	}

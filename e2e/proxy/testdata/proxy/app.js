@@ -24,5 +24,6 @@ server.on('upgrade', (req, sock) => {
 });
 // KEEPALIVE_MS=1: the classic race, idle connections closed (Node 20.20+: after 1 s more).
 if (process.env.KEEPALIVE_MS) server.keepAliveTimeout = Number(process.env.KEEPALIVE_MS);
-server.listen(port, '127.0.0.1');
+// HOST: where to listen (a program told "localhost" may bind ::1 alone).
+server.listen(port, process.env.HOST || '127.0.0.1');
 if (process.env.GRACE) process.on('SIGTERM', () => server.close(() => process.exit(0)));
