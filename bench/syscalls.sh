@@ -69,47 +69,14 @@ GOMAXPROCS=2 "$out/hello" -addr "127.0.0.1:$A" >/dev/null 2>&1 & apps="$!"
 GOMAXPROCS=2 "$out/hello" -addr "127.0.0.1:$B" >/dev/null 2>&1 & apps="$apps $!"
 wait_up "$A"; wait_up "$B"
 if command -v nginx >/dev/null; then
-  P=$(port)
-  cat >"$out/nginx.conf" <<CONF
-worker_processes auto;
-daemon off;
-pid $out/nginx.pid;
-error_log $out/nginx.err;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  upstream app { server 127.0.0.1:$A; server 127.0.0.1:$B; keepalive 128; }
-  server {
-    listen 127.0.0.1:$P;
-    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-CONF
-  nginx -c "$out/nginx.conf" & peer=$!
-  wait_up "$P"
+  P=$(port); start_nginx "$out" "$P" "$A" "$B"
   measure "nginx proxy_pass: its workers" "$P" "$(pgrep -d, -P "$peer")"
   measure "nginx proxy_pass: the 2 apps" "$P" "${apps// /,}"
-  kill "$peer"; wait "$peer" 2>/dev/null || true; peer=
+  stop_peer
 fi
 if command -v haproxy >/dev/null; then
-  P=$(port)
-  cat >"$out/haproxy.cfg" <<CONF
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-frontend f
-  bind 127.0.0.1:$P
-  default_backend app
-backend app
-  http-reuse always
-  server a 127.0.0.1:$A
-  server b 127.0.0.1:$B
-CONF
-  haproxy -f "$out/haproxy.cfg" -db >/dev/null 2>&1 & peer=$!
-  wait_up "$P"
+  P=$(port); start_haproxy "$out" "$P" "$A" "$B"
   measure "HAProxy (http mode)" "$P" "$peer"
   measure "HAProxy (http mode): the 2 apps" "$P" "${apps// /,}"
-  kill "$peer"; wait "$peer" 2>/dev/null || true; peer=
+  stop_peer
 fi
