@@ -6,8 +6,11 @@ import (
 	"time"
 )
 
-// timeline keeps, per second of the run, the requests that began in it:
-// how many, how many failed, and their latencies.
+// timeline keeps, per second of the run, the requests that succeeded
+// among those that began in it, with their latencies, and the requests
+// that failed in it: a request in flight when its worker was killed
+// counts in the second of the kill, next to its marker, not in the
+// second it began.
 type timeline struct {
 	start time.Time
 	mu    sync.Mutex
@@ -26,7 +29,11 @@ func newTimeline(start time.Time) *timeline { return &timeline{start: start} }
 
 // record is loadtest's OnOutcome.
 func (t *timeline) record(start time.Time, took time.Duration, ok bool) {
-	i := int(start.Sub(t.start) / time.Second)
+	at := start
+	if !ok {
+		at = start.Add(took)
+	}
+	i := int(at.Sub(t.start) / time.Second)
 	if i < 0 {
 		i = 0
 	}
