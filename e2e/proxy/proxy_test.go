@@ -98,7 +98,7 @@ func TestProxyWorkersOnTheIPv6LoopbackAlone(t *testing.T) {
 		rolloutsBehindProxy(t, 2, "px6h", []string{"--proxy", "http", "--env", "HOST=::1", "--", "node", app}, "POST")
 	})
 	t.Run("tcp", func(t *testing.T) {
-		rolloutsBehindProxy(t, 2, "px6t", []string{"--proxy", "tcp", "--", "python3", "-m", "http.server", "--bind", "::1", "{port}"}, "GET")
+		rolloutsBehindProxy(t, 1, "px6t", []string{"--proxy", "tcp", "--", "python3", "-m", "http.server", "--bind", "::1", "{port}"}, "GET")
 	})
 }
 
