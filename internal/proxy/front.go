@@ -52,10 +52,11 @@ type frontConn struct {
 	h     *HTTP
 	nc    net.Conn
 	raw   syscall.RawConn
-	br    *bufio.Reader
-	out   bytes.Buffer // a response, or its head when the body streams
-	head  []byte       // the current request's head, kept for a hand-over
-	ip    string       // the client's address, for X-Forwarded-For
+	br    *bufio.Reader // from h.idleBufs while a request is read; nil while idle (frontidle.go)
+	src   frontSource   // what br reads
+	out   bytes.Buffer  // a response, or its head when the body streams
+	head  []byte        // the current request's head, kept for a hand-over
+	ip    string        // the client's address, for X-Forwarded-For
 	state atomic.Int32
 }
 
@@ -89,7 +90,6 @@ func (h *HTTP) acceptFront(nc net.Conn) {
 // proxy closes it, or hands it to the net/http server.
 func (h *HTTP) serveFront(c *frontConn) {
 	nc := c.nc
-	c.br = bufio.NewReaderSize(nc, frontBuffer)
 	c.ip, _, _ = net.SplitHostPort(nc.RemoteAddr().String())
 	handed := false
 	defer func() {
@@ -97,12 +97,13 @@ func (h *HTTP) serveFront(c *frontConn) {
 			h.Log.Error("proxy: panic serving a client connection", "panic", r, "stack", string(debug.Stack()))
 		}
 		h.untrack(c)
+		c.dropReader()
 		if !handed {
 			nc.Close()
 		}
 	}()
 	for {
-		if _, err := c.br.Peek(1); err != nil {
+		if err := c.waitIdle(); err != nil {
 			return // the client left, its idle timeout, or the drain
 		}
 		if !c.state.CompareAndSwap(frontIdle, frontActive) {
@@ -187,7 +188,8 @@ func (c *frontConn) peekHead() ([]byte, error) {
 // yet: for the net/http server to read first.
 func (c *frontConn) buffered(head []byte) []byte {
 	rest, _ := c.br.Peek(c.br.Buffered())
-	return append(append(make([]byte, 0, len(head)+len(rest)), head...), rest...)
+	out := append(make([]byte, 0, len(head)+len(rest)+len(c.src.pending)), head...)
+	return append(append(out, rest...), c.src.pending...)
 }
 
 // plainRequest: what the front answers itself (HTTP/1.1 and 1.0).

@@ -35,6 +35,7 @@ type HTTP struct {
 
 	rt       *retrier
 	buffers  *copyBuffers
+	idleBufs *frontBuffers
 	draining atomic.Bool
 	server   *http.Server
 	handoff  *handoffListener
@@ -47,7 +48,7 @@ type HTTP struct {
 
 // NewHTTP returns the proxy over pool.
 func NewHTTP(pool *Pool, logger *slog.Logger) *HTTP {
-	h := &HTTP{Pool: pool, Log: logger, rt: &retrier{pool: pool}, buffers: &copyBuffers{},
+	h := &HTTP{Pool: pool, Log: logger, rt: &retrier{pool: pool}, buffers: &copyBuffers{}, idleBufs: &frontBuffers{},
 		handoff: newHandoffListener(), conns: map[*frontConn]struct{}{}}
 	rp := &httputil.ReverseProxy{
 		Rewrite:   rewrite,
