@@ -119,3 +119,18 @@ func TestEffectiveConfigReadsBack(t *testing.T) {
 		t.Fatalf("read back differs:\n%+v\n%+v", back, c)
 	}
 }
+
+// The list of valid keys in an unknown-key problem names every key the
+// loader reads (steer was once missing from it).
+func TestUnknownKeyListsEveryValidKey(t *testing.T) {
+	p := writeFile(t, "stear = \"off\"\n")
+	_, problems := LoadFile(p)
+	if len(problems) != 1 {
+		t.Fatalf("got %v", problems)
+	}
+	for key := range keyKinds() {
+		if !strings.Contains(problems[0].Error(), " "+key+",") && !strings.HasSuffix(problems[0].Error(), " "+key+")") {
+			t.Errorf("the valid keys miss %q: %s", key, problems[0])
+		}
+	}
+}

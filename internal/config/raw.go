@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/pelletier/go-toml/v2"
@@ -105,11 +106,15 @@ func oneLine(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// Keys lists every valid TOML key, in documentation order.
+// Keys lists every valid TOML key, in documentation order: the order of
+// Raw's fields, so that a key added there is never missing here.
 func Keys() []string {
-	return []string{"name", "workers", "listen", "listen_mode", "mode", "proxy", "port_env", "drain_timeout",
-		"proxy_protocol", "ready",
-		"ready_timeout", "stop_signal", "stop_timeout", "parallel", "strategy", "watch",
-		"compat", "control", "admin", "log_format", "log_lines", "env", "dir", "user", "group",
-		"pidfile", "shutdown_delay", "watchdog", "max_memory", "max_requests", "max_lifetime", "command"}
+	t := reflect.TypeFor[Raw]()
+	out := make([]string, 0, t.NumField())
+	for i := 0; i < t.NumField(); i++ {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("toml"), ","); name != "" {
+			out = append(out, name)
+		}
+	}
+	return out
 }
