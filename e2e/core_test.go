@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -293,6 +294,37 @@ func TestClientWithoutMasterExits3(t *testing.T) {
 		if code != 3 || !strings.Contains(stderr, "no baton master found") {
 			t.Fatalf("%v: exit %d: %s", args, code, stderr)
 		}
+	}
+}
+
+// With two masters and no --name, a client command cannot know which one
+// is meant: a usage error (exit 2), not "no master found" (exit 3, which a
+// script may take as "start one"), and nothing changes.
+func TestClientWithTwoMastersAndNoNameExits2(t *testing.T) {
+	xdg := e2etest.RuntimeDir(t)
+	env := append(os.Environ(), "XDG_RUNTIME_DIR="+xdg)
+	var masters []*e2etest.Master
+	for _, name := range []string{"one", "two"} {
+		cmd := exec.Command(e2etest.BatonBin, "run", "--name", name, "-w", "1", "-l", "127.0.0.1:0", "--", e2etest.HelloBin)
+		m := e2etest.StartCommand(t, cmd, env, nil, filepath.Join(xdg, "baton", name+".sock"))
+		m.WaitReady(1, 20*time.Second)
+		masters = append(masters, m)
+	}
+	before := e2etest.PIDs(masters[0].Status())
+	for _, args := range [][]string{{"status"}, {"scale", "2"}, {"reload"}, {"stop"}} {
+		_, stderr, code := e2etest.RunBaton(t, env, args...)
+		line := strings.TrimSuffix(stderr, "\n")
+		if code != 2 || strings.Contains(line, "\n") || !strings.Contains(line, "one, two") || !strings.Contains(line, "--name") {
+			t.Fatalf("%v: exit %d, want 2 and one line naming both masters and --name: %q", args, code, stderr)
+		}
+	}
+	for _, m := range masters {
+		if st := m.Status(); st.Phase != supervisor.PhaseRunning || len(st.Workers) != 1 {
+			t.Fatalf("master %s changed: %+v", st.Name, st)
+		}
+	}
+	if err := e2etest.SamePIDs(before, e2etest.PIDs(masters[0].Status())); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -29,6 +29,9 @@ func (t *target) client() (*control.Client, error) {
 		return nil, fail(exitUsage, fmt.Errorf("--answer-timeout: %s must be greater than 0", t.answer))
 	}
 	path, err := control.Find(t.path, t.name)
+	if errors.Is(err, control.ErrAmbiguous) { // masters were found: which one is for the user to say
+		return nil, fail(exitUsage, err)
+	}
 	if err != nil {
 		return nil, fail(exitNoMaster, err)
 	}
