@@ -171,6 +171,37 @@ func TestSIGHUPUpgradesTheMaster(t *testing.T) {
 	}
 }
 
+// Until the new master of an upgrade has every worker ready, the old one
+// answers every client on the control socket they share: a stop, a reload
+// or a scale never reaches a master that is still starting (and that a
+// failed upgrade would kill).
+func TestOldMasterAnswersUntilTheNewOneIsReady(t *testing.T) {
+	u := e2etest.StartUpgradable(t, e2etest.BatonBin, 2, "--name", "answers", "-w", "2", "--ready", "delay:2s", "-l", "127.0.0.1:0", "--", e2etest.HelloBin)
+	old := u.MustStatus().PID
+	if err := syscall.Kill(old, syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	during := 0
+	e2etest.WaitFor(t, "the new master to take over", 60*time.Second, func() bool {
+		st, err := u.Status()
+		switch {
+		case err != nil:
+			return false
+		case st.PID == old:
+			if st.Master != nil && st.Master.UpgradingTo != 0 {
+				during++
+			}
+			return false
+		case e2etest.CountState(st, supervisor.Ready) != 2:
+			t.Fatalf("the new master (pid %d) answered before its workers were ready: %+v", st.PID, st.Workers)
+		}
+		return true
+	})
+	if during == 0 {
+		t.Fatal("no status was answered by the old master during the upgrade")
+	}
+}
+
 func copyFile(t *testing.T, from, to string) {
 	t.Helper()
 	b, err := os.ReadFile(from)

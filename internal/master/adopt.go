@@ -110,11 +110,13 @@ func (m *Master) seedFromHandover() {
 }
 
 // reportReady tells the old master, once every worker is ready, that this
-// master serves; it is then the old master's turn to drain and exit.
-func (m *Master) reportReady(done <-chan struct{}) {
+// master serves, and closes tookOver: this master answers on the control
+// socket from then on. It is then the old master's turn to drain and exit.
+func (m *Master) reportReady(done <-chan struct{}, tookOver chan<- struct{}) {
 	select {
 	case <-m.sup.AllReady():
 		_, _ = fmt.Fprintln(m.ready, wire.HandoverReady)
+		close(tookOver)
 		m.log.Info("took over from the old master: all workers ready", "old_pid", m.handedOverBy, "upgrades", m.upgrades)
 	case <-done:
 	}

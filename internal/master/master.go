@@ -164,8 +164,20 @@ func (m *Master) Run(ctx context.Context) error {
 	}
 	serveCtx, stopServing := context.WithCancel(context.Background())
 	served := make(chan struct{})
+	// The new master of an upgrade shares the control socket with the old
+	// one: it answers only once it has taken over, so that until then every
+	// client (a stop, a reload, a scale) reaches the old master.
+	tookOver := make(chan struct{})
+	if m.ready == nil {
+		close(tookOver)
+	}
 	go func() {
 		defer close(served)
+		select {
+		case <-tookOver:
+		case <-serveCtx.Done():
+			return
+		}
 		if err := control.Serve(serveCtx, m.ctl.Listener, m, m.log); err != nil {
 			m.log.Error("control socket", "err", err)
 		}
@@ -177,7 +189,7 @@ func (m *Master) Run(ctx context.Context) error {
 	go m.healer.run(runCtx)
 	m.startProxy(runCtx)
 	if m.ready != nil {
-		go m.reportReady(runCtx.Done())
+		go m.reportReady(runCtx.Done(), tookOver)
 	}
 	m.sdDone = m.startSystemd(runCtx.Done())
 	go m.serveAdmin(m.adminReady(), runCtx.Done())
