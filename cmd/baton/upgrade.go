@@ -26,6 +26,9 @@ func newUpgradeCmd() *cobra.Command {
 			if err != nil {
 				return apiError(err)
 			}
+			if !rep.OK && rep.Stopping {
+				return fail(exitFailed, errors.New("upgrade abandoned, the master is stopping: "+rep.Error))
+			}
 			if !rep.OK {
 				return fail(exitFailed, errors.New("upgrade failed, the old master keeps serving: "+rep.Error))
 			}

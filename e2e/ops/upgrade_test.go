@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -199,6 +201,45 @@ func TestOldMasterAnswersUntilTheNewOneIsReady(t *testing.T) {
 	})
 	if during == 0 {
 		t.Fatal("no status was answered by the old master during the upgrade")
+	}
+}
+
+// A stop during an upgrade stops the master line: the new master, still
+// starting, is killed with its workers, and `baton upgrade` says it was
+// abandoned; nothing outlives the stop.
+func TestStopDuringAnUpgradeStopsTheNewMasterToo(t *testing.T) {
+	u := e2etest.StartUpgradable(t, e2etest.BatonBin, 2, "--name", "stopup", "-w", "2", "--ready", "delay:5s", "-l", "127.0.0.1:0", "--", e2etest.HelloBin)
+	old := u.MustStatus().PID
+	if err := syscall.Kill(old, syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	var next int
+	e2etest.WaitFor(t, "the new master to start", 30*time.Second, func() bool {
+		st, err := u.Status()
+		if err == nil && st.PID == old && st.Master != nil {
+			next = st.Master.UpgradingTo
+		}
+		return next != 0
+	})
+	t.Cleanup(func() { _ = syscall.Kill(next, syscall.SIGKILL) }) // should the test fail
+	newWorkers := regexp.MustCompile(`msg="worker started" slot=\d+ pid=(\d+) gen=2`)
+	var started [][]string
+	e2etest.WaitFor(t, "the new master's workers to start", 30*time.Second, func() bool {
+		started = newWorkers.FindAllStringSubmatch(u.Output(), -1)
+		return len(started) == 2
+	})
+	_, stderr, code := e2etest.RunBaton(t, u.Env, "stop", "--control", u.Ctl.Path, "--timeout", "60s")
+	if code != 0 {
+		t.Fatalf("stop during an upgrade: exit %d: %s", code, stderr)
+	}
+	e2etest.WaitFor(t, "both masters to exit", 30*time.Second, func() bool { return !e2etest.Alive(old) && !e2etest.Alive(next) })
+	out := u.Output()
+	if !strings.Contains(out, "upgrade abandoned") || strings.Contains(out, "took over from the old master") {
+		t.Fatalf("the new master was not abandoned:\n%s", out)
+	}
+	for _, m := range started {
+		pid, _ := strconv.Atoi(m[1])
+		e2etest.WaitFor(t, "the new master's workers to exit", 30*time.Second, func() bool { return !e2etest.Alive(pid) })
 	}
 }
 

@@ -38,6 +38,9 @@ type UpgradeReport struct {
 	Binary  string  `json:"binary"` // the program started
 	Error   string  `json:"error,omitempty"`
 	Seconds float64 `json:"seconds"`
+	// Stopping: the upgrade was abandoned because the old master began
+	// to stop meanwhile; it stops as asked rather than keep serving.
+	Stopping bool `json:"stopping,omitempty"`
 }
 
 // Line is one NDJSON line of a reload stream.

@@ -21,6 +21,10 @@ import (
 // ErrUpgrading: a master upgrade is running; one at a time.
 var ErrUpgrading = errors.New("a master upgrade is running")
 
+// errStopBegan: a stop of the old master began during the upgrade, which
+// is abandoned (the new master would outlive the stop).
+var errStopBegan = errors.New("this master began to stop: the new master was killed and the upgrade abandoned")
+
 // upgradeMargin is added to --ready-timeout for how long the new master
 // may take to report ready: its own start comes before its workers'.
 const upgradeMargin = 10 * time.Second
@@ -52,6 +56,8 @@ func (m *Master) Upgrade(ctx context.Context, note func(string)) (UpgradeReport,
 }
 
 func (m *Master) upgrade(ctx context.Context, note func(string)) (UpgradeReport, error) {
+	stopBegun, unwatch := m.watchStop()
+	defer unwatch()
 	st, err := m.status(ctx)
 	if err != nil {
 		return UpgradeReport{}, err
@@ -87,7 +93,8 @@ func (m *Master) upgrade(ctx context.Context, note func(string)) (UpgradeReport,
 	m.upgradingTo.Store(int64(rep.PID))
 	note(fmt.Sprintf("started new master pid %d from %s", rep.PID, m.exe))
 	m.log.Info("upgrade: new master started", "pid", rep.PID, "binary", m.exe)
-	if err := m.waitNew(child, ready); err != nil {
+	if err := m.waitNew(child, ready, stopBegun); err != nil {
+		rep.Stopping = errors.Is(err, errStopBegan)
 		return m.upgradeFailedWith(rep, err), nil
 	}
 	rep.OK, rep.Seconds = true, time.Since(start).Seconds()
@@ -96,11 +103,16 @@ func (m *Master) upgrade(ctx context.Context, note func(string)) (UpgradeReport,
 	return rep, nil
 }
 
-// upgradeFailedWith records a failed upgrade: the old master goes on.
+// upgradeFailedWith records a failed upgrade: the old master goes on
+// (or, when it began to stop meanwhile, stops as asked).
 func (m *Master) upgradeFailedWith(rep UpgradeReport, err error) UpgradeReport {
 	m.upgradeFailed.Add(1)
 	m.admin.metrics.Upgrade(admin.ResultFailed)
 	rep.Error = err.Error()
+	if rep.Stopping { // systemd has heard STOPPING=1: no READY=1 now
+		m.log.Warn("upgrade abandoned: this master is stopping", "pid", rep.PID, "reason", rep.Error)
+		return rep
+	}
 	m.sd.upgradeFailed(rep.Error)
 	m.log.Error("upgrade failed: the old master keeps serving", "pid", rep.PID, "reason", rep.Error)
 	return rep
@@ -154,16 +166,51 @@ func (m *Master) startNew(rec string, files []*os.File) (*exec.Cmd, *os.File, er
 	return cmd, readyR, nil
 }
 
+// watchStop returns a channel closed once a stop of this master begins
+// (SIGTERM, `baton stop`), and the function that ends the watch.
+func (m *Master) watchStop() (<-chan struct{}, func()) {
+	sub := m.bus.Subscribe(64)
+	begun := make(chan struct{})
+	go func() {
+		closed := false
+		for e := range sub.C { // read to the end: a full buffer would count as dropped events
+			if !closed && e.Kind == supervisor.KindPhase && e.Phase.Stopping() {
+				close(begun)
+				closed = true
+			}
+		}
+	}()
+	return begun, sub.Close
+}
+
 // waitNew waits for the new master's answer on the ready pipe; on any
-// failure it kills the new master (its workers die with it) and says why.
-func (m *Master) waitNew(child *exec.Cmd, ready *os.File) error {
+// failure, or when a stop of this master begins meanwhile (the new master
+// would outlive it), it kills the new master (its workers die with it)
+// and says why.
+func (m *Master) waitNew(child *exec.Cmd, ready *os.File, stopBegun <-chan struct{}) error {
 	defer ready.Close()
 	exited := make(chan error, 1)
 	go func() { exited <- child.Wait() }()
 	timeout := m.cfg.ReadyTimeout + upgradeMargin
 	_ = ready.SetReadDeadline(time.Now().Add(timeout))
-	line, rerr := bufio.NewReader(ready).ReadString('\n')
-	line = strings.TrimSpace(line)
+	type answer struct {
+		line string
+		err  error
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		line, err := bufio.NewReader(ready).ReadString('\n')
+		answered <- answer{strings.TrimSpace(line), err}
+	}()
+	var a answer
+	select {
+	case a = <-answered:
+	case <-stopBegun:
+		_ = syscall.Kill(child.Process.Pid, syscall.SIGKILL)
+		<-exited
+		return errStopBegan
+	}
+	line, rerr := a.line, a.err
 	if line == wire.HandoverReady {
 		go func() { <-exited }() // reap it if it ends before this master does
 		return nil
