@@ -28,7 +28,10 @@ func newDemoCmd() *cobra.Command {
 				return fail(exitFailed, err)
 			}
 			o.Exe, o.Out, o.Live = exe, c.OutOrStdout(), isTerminal(c.OutOrStdout())
-			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+			// SIGPIPE (`baton demo | head`) and SIGHUP (the terminal went
+			// away) end the demo like Ctrl-C, so that it stops the masters
+			// it started instead of dying and leaving them running.
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGPIPE, syscall.SIGHUP)
 			defer stop()
 			rep, err := demo.Run(ctx, o)
 			if err != nil {
