@@ -52,13 +52,18 @@ func parseLogsQuery(v url.Values) (LogsQuery, error) {
 
 // serveLogs streams kept lines, then (following) new ones, as NDJSON
 // logs.Entry values.
-func serveLogs(w http.ResponseWriter, r *http.Request, ring *logs.Ring) {
+func serveLogs(w http.ResponseWriter, r *http.Request, b Backend) {
 	q, err := parseLogsQuery(r.URL.Query())
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, ErrorBody{Error: err.Error()})
 		return
 	}
+	ring := b.Logs()
 	filter := logs.Filter{Slot: q.Slot}
+	if err := slotKnown(r.Context(), b, ring, filter); err != nil {
+		writeJSON(w, http.StatusNotFound, ErrorBody{Error: err.Error()})
+		return
+	}
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.WriteHeader(http.StatusOK)
 	enc := json.NewEncoder(w)
@@ -91,6 +96,20 @@ func serveLogs(w http.ResponseWriter, r *http.Request, ring *logs.Ring) {
 			return
 		}
 	}
+}
+
+// slotKnown refuses a slot the master does not run and kept no line of
+// (a slot from before a scale down still has its lines): such a query
+// would print nothing, or follow forever.
+func slotKnown(ctx context.Context, b Backend, ring *logs.Ring, filter logs.Filter) error {
+	if filter.Slot == nil {
+		return nil
+	}
+	st, err := b.Status(ctx)
+	if err != nil || *filter.Slot < st.Desired || len(ring.Last(1, filter)) > 0 {
+		return nil
+	}
+	return fmt.Errorf("worker: no slot %d: this master runs slots 0 to %d and kept no line of slot %d", *filter.Slot, st.Desired-1, *filter.Slot)
 }
 
 // Logs reads the master's recent output, calling onEntry for each line;

@@ -6,10 +6,12 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/batonhq/baton/internal/logs"
+	"github.com/batonhq/baton/internal/supervisor"
 )
 
 // ringBackend serves one ring; everything else refuses.
@@ -66,5 +68,55 @@ func TestLogsLastAndFollow(t *testing.T) {
 		}
 	case <-ctx.Done():
 		t.Fatal("a line added after the follow began never came")
+	}
+}
+
+// twoSlotBackend runs slots 0 and 1.
+type twoSlotBackend struct{ ringBackend }
+
+func (twoSlotBackend) Status(context.Context) (supervisor.Status, error) {
+	return supervisor.Status{Desired: 2}, nil
+}
+
+// TestLogsOfASlotTheMasterDoesNotRunIsAnError: `baton logs --worker 99`
+// on a master of 2 workers would print nothing (or, with -f, wait
+// forever); it is refused with a line saying which slots there are,
+// unless lines of that slot were kept (a slot from before a scale down).
+func TestLogsOfASlotTheMasterDoesNotRunIsAnError(t *testing.T) {
+	ring := logs.NewRing(100)
+	ring.Add(7, 107, "stdout", "from before a scale down")
+	path := filepath.Join(t.TempDir(), "c.sock")
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = Serve(ctx, ln, twoSlotBackend{ringBackend{ring: ring}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	cl := NewClient(path)
+	for _, c := range []struct {
+		slot   int
+		follow bool
+		want   string // "" for no error
+	}{
+		{1, false, ""},
+		{7, false, ""},
+		{99, false, "no slot 99: this master runs slots 0 to 1"},
+		{2, true, "no slot 2: this master runs slots 0 to 1"},
+	} {
+		slot := c.slot
+		qctx, qcancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := cl.Logs(qctx, LogsQuery{Lines: 5, Slot: &slot, Follow: c.follow}, func(logs.Entry) {})
+		qcancel()
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("slot %d: %v", c.slot, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("slot %d: %v, want an error saying %q", c.slot, err, c.want)
+		}
 	}
 }

@@ -114,7 +114,7 @@ func newMux(b Backend) *http.ServeMux {
 	mux.HandleFunc("POST /v1/reload", func(w http.ResponseWriter, r *http.Request) { reload(w, r, b) })
 	mux.HandleFunc("POST /v1/upgrade", func(w http.ResponseWriter, r *http.Request) { upgrade(w, r, b) })
 	mux.HandleFunc("GET /v1/wait", wait)
-	mux.HandleFunc("GET /v1/logs", func(w http.ResponseWriter, r *http.Request) { serveLogs(w, r, b.Logs()) })
+	mux.HandleFunc("GET /v1/logs", func(w http.ResponseWriter, r *http.Request) { serveLogs(w, r, b) })
 	return mux
 }
 
