@@ -18,7 +18,7 @@ var utf8BOM = []byte("\xef\xbb\xbf")
 func LoadFile(path string) (Raw, []error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return Raw{}, []error{fmt.Errorf("--config: cannot read %s: %w", path, unwrapPath(err))}
+		return Raw{}, []error{fmt.Errorf("--config: cannot read %s: %w", shownPath(path), unwrapPath(err))}
 	}
 	return loadBytes(path, data)
 }
@@ -51,5 +51,5 @@ func syntaxProblem(path string, data []byte, err error) []error {
 	if derr := toml.Unmarshal(data, &any); derr != nil {
 		return decodeProblems(path, derr)
 	}
-	return []error{fmt.Errorf("%s: %s", path, oneLine(err.Error()))}
+	return []error{fmt.Errorf("%s: %s", shownPath(path), oneLine(err.Error()))}
 }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 )
 
 // MaxUnixPath is the longest path a unix socket address can hold on Linux
@@ -20,18 +21,30 @@ func checkUnixPathLen(path string) error {
 	return nil
 }
 
+// shownPath is path as a problem shows it: as it is, or quoted when it
+// holds a character that cannot be printed (a newline would break the
+// problem's one line).
+func shownPath(path string) string {
+	for _, r := range path {
+		if !strconv.IsPrint(r) {
+			return strconv.Quote(path)
+		}
+	}
+	return path
+}
+
 // checkParent says whether the directory that would hold path exists.
 func checkParent(path string) error {
 	dir := filepath.Dir(path)
 	st, err := os.Stat(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("directory %s does not exist", dir)
+		return fmt.Errorf("directory %s does not exist", shownPath(dir))
 	}
 	if err != nil {
-		return fmt.Errorf("directory %s: %w", dir, unwrapPath(err))
+		return fmt.Errorf("directory %s: %w", shownPath(dir), unwrapPath(err))
 	}
 	if !st.IsDir() {
-		return fmt.Errorf("%s is not a directory", dir)
+		return fmt.Errorf("%s is not a directory", shownPath(dir))
 	}
 	return nil
 }
@@ -47,7 +60,7 @@ func checkSocketPath(path string) error {
 	}
 	st, err := os.Lstat(path)
 	if err == nil && st.Mode().Type() != fs.ModeSocket {
-		return fmt.Errorf("%s exists and is not a socket: baton only replaces a stale socket", path)
+		return fmt.Errorf("%s exists and is not a socket: baton only replaces a stale socket", shownPath(path))
 	}
 	return nil
 }
@@ -60,7 +73,7 @@ func checkPidfile(path string) error {
 	}
 	st, err := os.Lstat(path)
 	if err == nil && !st.Mode().IsRegular() {
-		return fmt.Errorf("%s is %s, not a regular file: baton only replaces a pidfile that is a regular file", path, kindOf(st.Mode()))
+		return fmt.Errorf("%s is %s, not a regular file: baton only replaces a pidfile that is a regular file", shownPath(path), kindOf(st.Mode()))
 	}
 	return nil
 }

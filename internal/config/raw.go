@@ -96,9 +96,9 @@ func decodeProblems(path string, err error) []error {
 		if key != "" {
 			key = fmt.Sprintf(" key %q:", key)
 		}
-		return []error{fmt.Errorf("%s:%d:%d:%s %s", path, row, col, key, oneLine(de.Error()))}
+		return []error{fmt.Errorf("%s:%d:%d:%s %s", shownPath(path), row, col, key, oneLine(de.Error()))}
 	}
-	return []error{fmt.Errorf("%s: %s", path, oneLine(err.Error()))}
+	return []error{fmt.Errorf("%s: %s", shownPath(path), oneLine(err.Error()))}
 }
 
 func oneLine(s string) string {

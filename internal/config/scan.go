@@ -114,7 +114,7 @@ func (s *scanner) where(value, key *unstable.Node) *unstable.Node {
 
 func (s *scanner) fail(at *unstable.Node, format string, args ...any) {
 	pos := s.p.Shape(at.Raw).Start
-	s.problems = append(s.problems, fmt.Errorf("%s:%d:%d: %s", s.path, pos.Line, pos.Column, fmt.Sprintf(format, args...)))
+	s.problems = append(s.problems, fmt.Errorf("%s:%d:%d: %s", shownPath(s.path), pos.Line, pos.Column, fmt.Sprintf(format, args...)))
 }
 
 // describe names a value's TOML type, with the value when it is short.
