@@ -28,7 +28,7 @@ import (
 // it has no keep-alive race to catch, and each rollout is slow.
 const (
 	nodeRollouts   = 20
-	pythonRollouts = 6
+	pythonRollouts = 4
 )
 
 // nodeApp is the Node server of testdata/proxy, or a skip without Node.
