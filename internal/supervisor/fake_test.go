@@ -26,6 +26,9 @@ type fakeLauncher struct {
 	log      []string // "start g2 s0 p101", "signal p100 terminated", ...
 	procs    map[int]*fakeProc
 	launches []proc.Launch
+	// onLaunch, when set, is called (in the supervisor's loop) after
+	// each launch with how many there were so far.
+	onLaunch func(n int)
 }
 
 var _ proc.Launcher = (*fakeLauncher)(nil)
@@ -52,6 +55,14 @@ func newFake() *fakeLauncher {
 }
 
 func (f *fakeLauncher) Launch(l proc.Launch, onNotify func(wire.Notify), onExit func(proc.Exit)) (proc.Process, error) {
+	p, hook, n := f.launch(l, onNotify, onExit)
+	if hook != nil {
+		hook(n)
+	}
+	return p, nil
+}
+
+func (f *fakeLauncher) launch(l proc.Launch, onNotify func(wire.Notify), onExit func(proc.Exit)) (proc.Process, func(int), int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.nextPID++
@@ -66,7 +77,7 @@ func (f *fakeLauncher) Launch(l proc.Launch, onNotify func(wire.Notify), onExit 
 	case !f.mute[l.Generation]:
 		go onNotify(wire.Notify{Ready: true, Status: "up", HasStatus: true})
 	}
-	return p, nil
+	return p, f.onLaunch, len(f.launches)
 }
 
 func (f *fakeLauncher) set(fn func(f *fakeLauncher)) {

@@ -2,6 +2,7 @@ package supervisor
 
 // start spawns the slot's worker; a failure to spawn is handled like a crash.
 func (s *Supervisor) start(sl *slot, cause Cause) {
+	sl.waiting = false
 	w, err := s.spawn(sl.index, sl.spec, cause)
 	if err != nil {
 		s.note(levelError, "slot %d: start worker: %v", sl.index, err)
@@ -47,11 +48,7 @@ func (s *Supervisor) scale(n int) {
 	old := len(s.slots)
 	s.cfg.Workers = n
 	s.publish(Event{Kind: KindScale, Slot: -1, Workers: n, Previous: old})
-	for i := old; i < n; i++ {
-		sl := &slot{index: i, spec: s.spec}
-		s.slots = append(s.slots, sl)
-		s.start(sl, CauseScale)
-	}
+	s.addSlots(n-old, CauseScale)
 	for i := old - 1; i >= n; i-- {
 		sl := s.slots[i]
 		s.cancelRespawn(sl)
@@ -61,5 +58,45 @@ func (s *Supervisor) scale(n int) {
 			sl.current = nil
 		}
 		s.slots = s.slots[:i]
+	}
+}
+
+// startBatch is how many workers one turn of the event loop starts when
+// many slots are added at once (the first start, a scale up): each start
+// is a fork and exec, tens of milliseconds on a loaded machine, and a
+// request (a status, a stop) waits for the turn to end. The other slots
+// start in the turns that follow, with requests answered in between.
+const startBatch = 16
+
+// startWaiting asks the loop to start the next batch of waiting slots.
+type startWaiting struct{ cause Cause }
+
+// addSlots adds n slots running the current spec, and starts their
+// workers, a batch a turn.
+func (s *Supervisor) addSlots(n int, cause Cause) {
+	for i := 0; i < n; i++ {
+		s.slots = append(s.slots, &slot{index: len(s.slots), spec: s.spec, waiting: true})
+	}
+	s.startWaitingSlots(cause)
+}
+
+// startWaitingSlots starts up to startBatch waiting slots, and leaves the
+// rest to a later turn of the loop.
+func (s *Supervisor) startWaitingSlots(cause Cause) {
+	started := 0
+	for _, sl := range s.slots {
+		if !sl.waiting {
+			continue
+		}
+		if s.phase.Stopping() {
+			sl.waiting = false
+			continue
+		}
+		if started == startBatch {
+			go s.post(startWaiting{cause: cause}) // not from the loop: the queue may be full
+			return
+		}
+		s.start(sl, cause)
+		started++
 	}
 }

@@ -58,6 +58,7 @@ func (s *Supervisor) step() {
 // startNew spawns the new generation's worker for sl.
 func (s *Supervisor) startNew(sl *slot) {
 	r := s.rollout
+	sl.waiting = false // its new worker comes first
 	w, err := s.spawn(sl.index, r.spec, CauseRollout)
 	if err != nil {
 		s.failRollout(sl.index, 0, fmt.Sprintf("slot %d: start new worker: %v", sl.index, err), nil)

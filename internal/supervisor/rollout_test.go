@@ -3,6 +3,7 @@ package supervisor
 import (
 	"context"
 	"errors"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -287,5 +288,55 @@ func TestReloadNotesWhatARolloutDoesNotApply(t *testing.T) {
 	}
 	if st := h.outcome(ro); st.Total != 2 || len(h.status().Workers) != 2 {
 		t.Fatalf("the pool size changed: %+v", st)
+	}
+}
+
+// TestManySlotsStartInBatchesWithRequestsAnsweredBetween: a scale to many
+// workers starts them startBatch a turn of the loop, so that a request
+// sent meanwhile (a status, a stop) is answered after one batch, not
+// after every fork and exec; every slot still gets exactly one worker.
+func TestManySlotsStartInBatchesWithRequestsAnsweredBetween(t *testing.T) {
+	f := newFake()
+	h := run(t, f, 1, nil)
+	seen := make(chan int, 1)
+	f.set(func(f *fakeLauncher) {
+		f.onLaunch = func(n int) {
+			if n != 2 { // the scale's first launch: ask for a status now
+				return
+			}
+			go func() {
+				st, err := h.s.Status(context.Background())
+				if err != nil {
+					t.Error(err)
+				}
+				seen <- len(st.Workers)
+			}()
+			deadline := time.Now().Add(10 * time.Second)
+			for len(h.s.events) == 0 && time.Now().Before(deadline) {
+				runtime.Gosched() // until the request waits in the loop's queue
+			}
+		}
+	})
+	const n = 3*startBatch + 5
+	if err := h.s.Scale(context.Background(), n); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-seen; got != 1+startBatch {
+		t.Errorf("a status asked during the scale saw %d workers, want %d (the first and one batch)", got, 1+startBatch)
+	}
+	for i := 1; i < n; i++ {
+		h.waitEvent("worker ready", func(e Event) bool { return e.Kind == KindWorker && e.To == Ready })
+	}
+	slots := map[int]int{}
+	for _, l := range f.launched() {
+		slots[l.Slot]++
+	}
+	if len(slots) != n {
+		t.Fatalf("%d slots launched, want %d", len(slots), n)
+	}
+	for slot, k := range slots {
+		if k != 1 {
+			t.Errorf("slot %d launched %d times", slot, k)
+		}
 	}
 }

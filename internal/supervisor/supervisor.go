@@ -88,7 +88,8 @@ type slot struct {
 	restarts int     // respawns after crashes
 	crashes  int     // consecutive crashes, for backoff
 	respawn  clock.Timer
-	token    int // invalidates stale respawn timers
+	token    int  // invalidates stale respawn timers
+	waiting  bool // its first worker is still to start (startWaiting)
 }
 
 // New returns a supervisor; it starts nothing until Run.
@@ -200,11 +201,7 @@ func (s *Supervisor) Run(ctx context.Context, signals <-chan os.Signal) error {
 	s.nextGen++
 	s.spec = SpecFrom(s.cfg, s.nextGen)
 	s.setPhase(PhaseRunning)
-	for i := 0; i < s.cfg.Workers; i++ {
-		sl := &slot{index: i, spec: s.spec}
-		s.slots = append(s.slots, sl)
-		s.start(sl, CauseStarted)
-	}
+	s.addSlots(s.cfg.Workers, CauseStarted)
 	s.armMemoryTick()
 	s.loop(ctx, signals)
 	s.setPhase(PhaseStopped)
@@ -237,6 +234,8 @@ func (s *Supervisor) handle(ev any) {
 		s.onTimer(e)
 	case respawnEvent:
 		s.onRespawn(e)
+	case startWaiting:
+		s.startWaitingSlots(e.cause)
 	case request:
 		e.serve(s)
 	case watchEvent:
