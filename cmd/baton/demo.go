@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -23,6 +24,9 @@ func newDemoCmd() *cobra.Command {
 			"deploys a broken build (refused: the old workers keep serving) and upgrades the master itself.",
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if err := checkDemoOptions(o); err != nil {
+				return fail(exitUsage, err)
+			}
 			exe, err := os.Executable()
 			if err != nil {
 				return fail(exitFailed, err)
@@ -45,6 +49,24 @@ func newDemoCmd() *cobra.Command {
 	c.Flags().IntVar(&o.Port, "port", 0, "loopback port to serve on (default: a free one)")
 	c.Flags().StringVar(&htmlPath, "html", "", "also write a self-contained HTML report with the timeline as an SVG chart")
 	return c
+}
+
+// minDemo is the shortest demo whose events each end before the next
+// begins.
+const minDemo = 10 * time.Second
+
+// checkDemoOptions refuses what the demo cannot run, rather than running
+// its defaults instead.
+func checkDemoOptions(o demo.Options) error {
+	switch {
+	case o.Duration < minDemo:
+		return fmt.Errorf("--duration: %s is too short for the demo's events to each end before the next: want %s or more", o.Duration, minDemo)
+	case o.Workers < 1 || o.Workers > 64:
+		return fmt.Errorf("--workers: %d is out of range: valid is 1..64 for the demo", o.Workers)
+	case o.Port < 0 || o.Port > 65535:
+		return fmt.Errorf("--port: %d is not a port: valid is 1..65535, or 0 for a free one", o.Port)
+	}
+	return nil
 }
 
 func demoResult(c *cobra.Command, rep demo.Report, htmlPath string) error {

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/batonhq/baton/internal/demo"
+)
+
+// TestDemoRefusesWhatItCannotRun: a duration too short for its events, a
+// worker count or a port out of range is one line naming the flag and
+// what is valid, not a run of the defaults instead.
+func TestDemoRefusesWhatItCannotRun(t *testing.T) {
+	good := demo.Options{Duration: 30 * time.Second, Workers: 4}
+	if err := checkDemoOptions(good); err != nil {
+		t.Fatalf("the defaults: %v", err)
+	}
+	for _, c := range []struct {
+		edit func(*demo.Options)
+		want string
+	}{
+		{func(o *demo.Options) { o.Duration = 0 }, "--duration: 0s is too short"},
+		{func(o *demo.Options) { o.Duration = -time.Second }, "want 10s or more"},
+		{func(o *demo.Options) { o.Workers = 0 }, "--workers: 0 is out of range: valid is 1..64"},
+		{func(o *demo.Options) { o.Port = 70000 }, "--port: 70000 is not a port"},
+	} {
+		o := good
+		c.edit(&o)
+		err := checkDemoOptions(o)
+		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%+v: %v, want one line saying %q", o, err, c.want)
+		}
+	}
+}
