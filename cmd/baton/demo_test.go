@@ -33,3 +33,15 @@ func TestDemoRefusesWhatItCannotRun(t *testing.T) {
 		}
 	}
 }
+
+// TestScaleWithoutOneCountSaysWhatIsValid: `baton scale` with no count or
+// two says what it wants, not cobra's bare "accepts 1 arg(s)".
+func TestScaleWithoutOneCountSaysWhatIsValid(t *testing.T) {
+	for _, args := range [][]string{{}, {"1", "2"}} {
+		c := newScaleCmd()
+		err := c.Args(c, args)
+		if err == nil || !strings.Contains(err.Error(), "scale: want one worker count (1..1024), e.g. baton scale 4") {
+			t.Errorf("scale %q: %v", args, err)
+		}
+	}
+}

@@ -18,7 +18,12 @@ func newScaleCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "scale N",
 		Short: "change the number of workers (new ones start, extra ones drain)",
-		Args:  cobra.ExactArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return fmt.Errorf("scale: want one worker count (1..%d), e.g. baton scale 4; got %d arguments", config.MaxWorkers, len(args))
+			}
+			return nil
+		},
 		RunE: func(c *cobra.Command, args []string) error {
 			n, err := parseWorkers(args[0])
 			if err != nil {
