@@ -3,6 +3,7 @@ package control
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -50,7 +51,7 @@ var ErrNoMaster = errors.New("no baton master found")
 // live master of this user.
 func Find(path, name string) (string, error) {
 	if path != "" {
-		return path, nil
+		return path, notASocket(path)
 	}
 	dir, err := Dir()
 	if err != nil {
@@ -64,7 +65,7 @@ func Find(path, name string) (string, error) {
 		return p, nil
 	}
 	if env := os.Getenv("BATON_CONTROL"); env != "" {
-		return env, nil
+		return env, notASocket(env)
 	}
 	live := Live(dir)
 	switch len(live) {
@@ -74,6 +75,22 @@ func Find(path, name string) (string, error) {
 		return SocketPath(dir, live[0]), nil
 	}
 	return "", fmt.Errorf("%w: %d masters run (%s): choose one with --name", ErrAmbiguous, len(live), strings.Join(live, ", "))
+}
+
+// notASocket says, for a control path that exists but is no socket (a
+// file, a directory: a wrong --control or BATON_CONTROL), that no master
+// can be there; nil for a socket or nothing at all, which connecting
+// tells about.
+func notASocket(path string) error {
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Type() == fs.ModeSocket {
+		return nil
+	}
+	kind := "a regular file"
+	if st.IsDir() {
+		kind = "a directory"
+	}
+	return fmt.Errorf("%w at %s: it is %s, not a socket: give the master's control socket (its --control path)", ErrNoMaster, path, kind)
 }
 
 // ErrAmbiguous means several masters run and none was named.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -60,4 +61,29 @@ func TestFindMasters(t *testing.T) {
 		t.Fatalf("stale socket: %v", err)
 	}
 	c.Close()
+}
+
+// TestFindSaysAControlPathIsNoSocket: a --control or BATON_CONTROL path
+// that is a file or a directory is "no master" saying what is there, not
+// a "connection refused" from connecting to it; a path where nothing is
+// (or a socket) is left to connecting.
+func TestFindSaysAControlPathIsNoSocket(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "f")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{file: "it is a regular file, not a socket", dir: "it is a directory, not a socket"} {
+		if _, err := Find(path, ""); !errors.Is(err, ErrNoMaster) || !strings.Contains(err.Error(), want) {
+			t.Errorf("Find(%s): %v, want no master saying %q", path, err, want)
+		}
+		t.Setenv("BATON_CONTROL", path)
+		t.Setenv("XDG_RUNTIME_DIR", dir)
+		if _, err := Find("", ""); !errors.Is(err, ErrNoMaster) || !strings.Contains(err.Error(), want) {
+			t.Errorf("BATON_CONTROL=%s: %v, want no master saying %q", path, err, want)
+		}
+	}
+	if p, err := Find(filepath.Join(dir, "none.sock"), ""); err != nil || p == "" {
+		t.Errorf("a path with nothing there: %q %v, want it returned", p, err)
+	}
 }
