@@ -377,12 +377,16 @@ func LookPath(name, dir string, env []string) (string, error) {
 		if !filepath.IsAbs(p) && dir != "" {
 			p = filepath.Join(dir, p)
 		}
+		where := ""
+		if p != name {
+			where = fmt.Sprintf(" (looked up as %s, in --dir %s)", shownPath(p), shownPath(dir))
+		}
 		st, err := os.Stat(p)
 		if err != nil {
-			return "", fmt.Errorf("%q: %w", name, unwrapPath(err))
+			return "", fmt.Errorf("%q%s: %w", name, where, unwrapPath(err))
 		}
 		if st.IsDir() || st.Mode()&0o111 == 0 {
-			return "", fmt.Errorf("%q is not an executable file", name)
+			return "", fmt.Errorf("%q%s is not an executable file", name, where)
 		}
 		return p, nil
 	}

@@ -133,3 +133,18 @@ func TestControlMustBeASocket(t *testing.T) {
 	// The same rule for a unix listen socket, which check and run share.
 	onlyProblem(t, `--listen: "unix:`+file+`": `+file+" exists and is not a socket: baton only replaces a stale socket", "-l", "unix:"+file, "sh")
 }
+
+// TestARelativeCommandNotFoundNamesTheDirItWasLookedUpIn: `--dir /srv --
+// ./server` looks for /srv/server; the problem says so, or "./server: no
+// such file" points at the wrong directory.
+func TestARelativeCommandNotFoundNamesTheDirItWasLookedUpIn(t *testing.T) {
+	dir := t.TempDir()
+	_, err := LookPath("./server", dir, nil)
+	want := "(looked up as " + filepath.Join(dir, "server") + ", in --dir " + dir + "): no such file or directory"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("LookPath(./server, %s): %v, want it saying %q", dir, err, want)
+	}
+	if _, err := LookPath("./server", "", nil); err == nil || strings.Contains(err.Error(), "looked up as") {
+		t.Errorf("without --dir: %v, want the path as given", err)
+	}
+}
