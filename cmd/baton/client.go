@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/batonhq/baton/internal/config"
 	"github.com/batonhq/baton/internal/control"
 	"github.com/batonhq/baton/internal/supervisor"
 	"github.com/spf13/cobra"
@@ -27,6 +28,11 @@ func (t *target) bind(c *cobra.Command) {
 func (t *target) client() (*control.Client, error) {
 	if t.answer <= 0 {
 		return nil, fail(exitUsage, fmt.Errorf("--answer-timeout: %s must be greater than 0", t.answer))
+	}
+	if t.name != "" {
+		if err := config.CheckName(t.name); err != nil {
+			return nil, fail(exitUsage, err)
+		}
 	}
 	path, err := control.Find(t.path, t.name)
 	if errors.Is(err, control.ErrAmbiguous) { // masters were found: which one is for the user to say

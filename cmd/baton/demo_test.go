@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -43,5 +44,17 @@ func TestScaleWithoutOneCountSaysWhatIsValid(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "scale: want one worker count (1..1024), e.g. baton scale 4") {
 			t.Errorf("scale %q: %v", args, err)
 		}
+	}
+}
+
+// TestClientRefusesANameNoMasterCanHave: `baton status --name ../x` is a
+// usage error naming the rule, as `baton run --name ../x` is, not a look
+// for a socket outside the runtime directory.
+func TestClientRefusesANameNoMasterCanHave(t *testing.T) {
+	tg := target{name: "../x", answer: time.Second}
+	_, err := tg.client()
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != exitUsage || !strings.Contains(err.Error(), `--name: "../x" is not valid`) {
+		t.Errorf("--name ../x: %v, want exit %d naming the rule", err, exitUsage)
 	}
 }

@@ -212,9 +212,22 @@ func (v *validator) name(name string, cmd []string) string {
 		name = filepath.Base(cmd[0])
 	}
 	if name != "" && !validName(name) {
-		v.fail("name", "%q is not valid: use letters, digits, '.', '_', '-', '@' (1..255)", name)
+		v.fail("name", "%s", nameProblem(name))
 	}
 	return name
+}
+
+// CheckName refuses what cannot be a master's name (a client command's
+// --name): the same rule as `baton run`'s.
+func CheckName(name string) error {
+	if validName(name) {
+		return nil
+	}
+	return fmt.Errorf("--name: %s", nameProblem(name))
+}
+
+func nameProblem(name string) string {
+	return fmt.Sprintf("%q is not valid: use letters, digits, '.', '_', '-', '@' (1..255)", name)
 }
 
 func (v *validator) workers(n int) int {
