@@ -9,8 +9,8 @@ import (
 	"github.com/batonhq/baton/internal/demo"
 )
 
-// TestDemoRefusesWhatItCannotRun: a duration too short for its events, a
-// worker count or a port out of range is one line naming the flag and
+// TestDemoRefusesWhatItCannotRun: a duration of 0 or less, a worker
+// count or a port out of range is one line naming the flag and
 // what is valid, not a run of the defaults instead.
 func TestDemoRefusesWhatItCannotRun(t *testing.T) {
 	good := demo.Options{Duration: 30 * time.Second, Workers: 4}
@@ -21,8 +21,8 @@ func TestDemoRefusesWhatItCannotRun(t *testing.T) {
 		edit func(*demo.Options)
 		want string
 	}{
-		{func(o *demo.Options) { o.Duration = 0 }, "--duration: 0s is too short"},
-		{func(o *demo.Options) { o.Duration = -time.Second }, "want 10s or more"},
+		{func(o *demo.Options) { o.Duration = 0 }, "--duration: 0s is not a duration the demo can run"},
+		{func(o *demo.Options) { o.Duration = -time.Second }, "want more than 0"},
 		{func(o *demo.Options) { o.Workers = 0 }, "--workers: 0 is out of range: valid is 1..64"},
 		{func(o *demo.Options) { o.Port = 70000 }, "--port: 70000 is not a port"},
 	} {

@@ -51,16 +51,12 @@ func newDemoCmd() *cobra.Command {
 	return c
 }
 
-// minDemo is the shortest demo whose events each end before the next
-// begins.
-const minDemo = 10 * time.Second
-
 // checkDemoOptions refuses what the demo cannot run, rather than running
 // its defaults instead.
 func checkDemoOptions(o demo.Options) error {
 	switch {
-	case o.Duration < minDemo:
-		return fmt.Errorf("--duration: %s is too short for the demo's events to each end before the next: want %s or more", o.Duration, minDemo)
+	case o.Duration <= 0:
+		return fmt.Errorf("--duration: %s is not a duration the demo can run: want more than 0, e.g. 30s (the events are spread over it)", o.Duration)
 	case o.Workers < 1 || o.Workers > 64:
 		return fmt.Errorf("--workers: %d is out of range: valid is 1..64 for the demo", o.Workers)
 	case o.Port < 0 || o.Port > 65535:

@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/batonhq/baton/internal/admin"
 	"github.com/batonhq/baton/internal/control"
+	"github.com/batonhq/baton/internal/proc"
 	"github.com/batonhq/baton/internal/supervisor"
 	"github.com/batonhq/baton/internal/wire"
 )
@@ -109,6 +111,9 @@ func (m *Master) upgradeFailedWith(rep UpgradeReport, err error) UpgradeReport {
 	m.upgradeFailed.Add(1)
 	m.admin.metrics.Upgrade(admin.ResultFailed)
 	rep.Error = err.Error()
+	if m.notifyDir != "" { // a new master killed while starting left its own
+		proc.SweepNotifyDirs(filepath.Dir(m.notifyDir))
+	}
 	if rep.Stopping { // systemd has heard STOPPING=1: no READY=1 now
 		m.log.Warn("upgrade abandoned: this master is stopping", "pid", rep.PID, "reason", rep.Error)
 		return rep
