@@ -241,14 +241,6 @@ func TestStopDuringAnUpgradeStopsTheNewMasterToo(t *testing.T) {
 		pid, _ := strconv.Atoi(m[1])
 		e2etest.WaitFor(t, "the new master's workers to exit", 30*time.Second, func() bool { return !e2etest.Alive(pid) })
 	}
-	// Nor is the killed new master's notify directory left behind.
-	// (In the runtime directory, or in $TMPDIR when that path is too long
-	// for a socket.)
-	for _, base := range []string{filepath.Join(u.Dir, "baton"), filepath.Join(os.TempDir(), "baton-"+strconv.Itoa(os.Getuid()))} {
-		if _, err := os.Stat(filepath.Join(base, "n"+strconv.Itoa(next))); err == nil {
-			t.Errorf("the killed new master's notify directory is left in %s", base)
-		}
-	}
 }
 
 func copyFile(t *testing.T, from, to string) {
