@@ -24,6 +24,12 @@ func (b ringBackend) Logs() *logs.Ring { return b.ring }
 
 func serveRing(t *testing.T, ring *logs.Ring) *Client {
 	t.Helper()
+	return serveBackend(t, ringBackend{ring: ring})
+}
+
+// serveBackend answers the control API for b until the test ends.
+func serveBackend(t *testing.T, b Backend) *Client {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "c.sock")
 	ln, err := net.Listen("unix", path)
 	if err != nil {
@@ -33,7 +39,7 @@ func serveRing(t *testing.T, ring *logs.Ring) *Client {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = Serve(ctx, ln, ringBackend{ring: ring}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		_ = Serve(ctx, ln, b, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	}()
 	t.Cleanup(func() { cancel(); <-done })
 	return NewClient(path)
@@ -85,19 +91,7 @@ func (twoSlotBackend) Status(context.Context) (supervisor.Status, error) {
 func TestLogsOfASlotTheMasterDoesNotRunIsAnError(t *testing.T) {
 	ring := logs.NewRing(100)
 	ring.Add(7, 107, "stdout", "from before a scale down")
-	path := filepath.Join(t.TempDir(), "c.sock")
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = Serve(ctx, ln, twoSlotBackend{ringBackend{ring: ring}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-	cl := NewClient(path)
+	cl := serveBackend(t, twoSlotBackend{ringBackend{ring: ring}})
 	for _, c := range []struct {
 		slot   int
 		follow bool
