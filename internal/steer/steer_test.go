@@ -54,8 +54,11 @@ func acceptedBy(t *testing.T, public string, lns ...*net.TCPListener) int {
 		for i, ln := range lns {
 			ln.SetDeadline(time.Now().Add(time.Millisecond))
 			if a, err := ln.Accept(); err == nil {
-				local := a.LocalAddr().String()
+				local, peer := a.LocalAddr().String(), a.RemoteAddr().String()
 				a.Close()
+				if peer != c.LocalAddr().String() {
+					continue // an earlier connection left in this queue, not this one
+				}
 				if local != public {
 					t.Fatalf("accepted with local address %s, want the dialled %s", local, public)
 				}
