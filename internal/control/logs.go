@@ -102,11 +102,11 @@ func serveLogs(w http.ResponseWriter, r *http.Request, b Backend) {
 // (a slot from before a scale down still has its lines): such a query
 // would print nothing, or follow forever.
 func slotKnown(ctx context.Context, b Backend, ring *logs.Ring, filter logs.Filter) error {
-	if filter.Slot == nil {
-		return nil
+	if filter.Slot == nil || len(ring.Last(1, filter)) > 0 {
+		return nil // a slot with kept lines: no need to ask the master (its status reads /proc for every worker)
 	}
 	st, err := b.Status(ctx)
-	if err != nil || *filter.Slot < st.Desired || len(ring.Last(1, filter)) > 0 {
+	if err != nil || *filter.Slot < st.Desired {
 		return nil
 	}
 	return fmt.Errorf("worker: no slot %d: this master runs slots 0 to %d and kept no line of slot %d", *filter.Slot, st.Desired-1, *filter.Slot)
