@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -85,9 +86,13 @@ type Master struct {
 	ran       bool            // the supervisor ran (and so closed the bus)
 
 	// Upgrades: this master's own (the old side) ...
-	exe, cwd      string   // the program and directory an upgrade starts from
-	args          []string // its arguments, Args[0] included
-	upgrading     atomic.Bool
+	exe, cwd  string   // the program and directory an upgrade starts from
+	args      []string // its arguments, Args[0] included
+	upgrading atomic.Bool
+	// upgradeRun is held while an upgrade runs; Run takes it before the
+	// master exits, so that an upgrade a stop abandoned has killed its
+	// new master (and said so) first.
+	upgradeRun    sync.Mutex
 	upgradingTo   atomic.Int64
 	upgradeFailed atomic.Int64
 	handedOver    atomic.Bool
@@ -196,6 +201,8 @@ func (m *Master) Run(ctx context.Context) error {
 	m.log.Info("control socket", "path", m.ctl.Path())
 	m.ran = true
 	err := m.sup.Run(runCtx, m.filterSignals(runCtx, sigs))
+	m.upgradeRun.Lock() // an upgrade under way ends first: a stop kills its new master
+	m.upgradeRun.Unlock()
 	cancel()
 	m.closeAdmin()
 	m.closeProxy()

@@ -46,7 +46,9 @@ func (m *Master) Upgrade(ctx context.Context, note func(string)) (UpgradeReport,
 		m.admin.metrics.Upgrade(admin.ResultRefused)
 		return UpgradeReport{}, &supervisor.RefusedError{Cause: ErrUpgrading, Reason: ErrUpgrading.Error() + ": one at a time"}
 	}
+	m.upgradeRun.Lock()
 	rep, err := m.upgrade(ctx, note)
+	m.upgradeRun.Unlock()
 	if err != nil {
 		m.admin.metrics.Upgrade(admin.ResultRefused)
 	}
