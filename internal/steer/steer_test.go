@@ -3,10 +3,12 @@ package steer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 )
@@ -16,7 +18,23 @@ import (
 func newSteerer(t *testing.T, ln net.Listener) *Steerer {
 	t.Helper()
 	ap := netip.MustParseAddrPort(ln.Addr().String())
-	s, err := New([]Address{{IP: ap.Addr(), Port: ap.Port()}}, func(id, queue int, benched bool) { t.Logf("worker %d benched=%v (queue %d)", id, benched, queue) })
+	// The backlog watcher may report once more after Close returns (it
+	// calls back outside its lock): its reports are kept and logged at
+	// the end, since t.Logf after the test ends panics.
+	var mu sync.Mutex
+	var reports []string
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, r := range reports {
+			t.Log(r)
+		}
+	})
+	s, err := New([]Address{{IP: ap.Addr(), Port: ap.Port()}}, func(id, queue int, benched bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		reports = append(reports, fmt.Sprintf("worker %d benched=%v (queue %d)", id, benched, queue))
+	})
 	if errors.Is(err, ErrUnsupported) {
 		t.Skipf("kernel steering cannot run here (needs root and Linux 5.9+ with BPF sk_lookup): %v", err)
 	}
